@@ -1,0 +1,7 @@
+//! The inventory model shared by every source (offline files and the live API): compact pod
+//! records, PodSecurityPolicy, RBAC, namespaces, and where each object came from.
+//!
+//! Pure data: no I/O.
+
+pub mod level;
+pub mod pod;

@@ -1,0 +1,445 @@
+//! The compact pod model: only the fields that Pod Security Standards checks and PSP mutation
+//! detection read.
+//!
+//! Objects are deserialized straight into these types (unknown fields are skipped), so a cluster of
+//! 100,000 pods costs a fraction of the memory of full API objects. Field names follow the
+//! Kubernetes API; a JSON `null` is treated like an absent field, as the API server does.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Deserializes `null` as the type's default (Go decodes `null` into the zero value).
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// `metadata` of any object, reduced to what the tool uses.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub labels: BTreeMap<String, String>,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    pub owner_references: Vec<OwnerReference>,
+}
+
+impl ObjectMeta {
+    /// The controlling owner, if any (`controller: true`).
+    pub fn controller(&self) -> Option<&OwnerReference> {
+        self.owner_references.iter().find(|o| o.controller == Some(true))
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerReference {
+    #[serde(default, deserialize_with = "null_default")]
+    pub api_version: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub kind: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<bool>,
+}
+
+/// Annotation prefixes and keys that matter to PSS checks or PSP attribution. Pod annotations are
+/// filtered to these when read, because others (e.g. `last-applied-configuration`) can be large.
+pub const APPARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
+pub const SECCOMP_POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
+pub const SECCOMP_CONTAINER_ANNOTATION_PREFIX: &str =
+    "container.seccomp.security.alpha.kubernetes.io/";
+pub const PSP_ANNOTATION: &str = "kubernetes.io/psp";
+
+/// Whether a pod annotation is kept in the compact model.
+pub fn is_kept_pod_annotation(key: &str) -> bool {
+    key.starts_with(APPARMOR_ANNOTATION_PREFIX)
+        || key.starts_with(SECCOMP_CONTAINER_ANNOTATION_PREFIX)
+        || key == SECCOMP_POD_ANNOTATION
+        || key == PSP_ANNOTATION
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(default, rename = "hostNetwork", skip_serializing_if = "Option::is_none")]
+    pub host_network: Option<bool>,
+    #[serde(default, rename = "hostPID", skip_serializing_if = "Option::is_none")]
+    pub host_pid: Option<bool>,
+    #[serde(default, rename = "hostIPC", skip_serializing_if = "Option::is_none")]
+    pub host_ipc: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_users: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<PodOs>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_class_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account_name: Option<String>,
+    /// Deprecated alias of `serviceAccountName`, still honoured by the API server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<PodSecurityContext>,
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Volume>,
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<Container>,
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<Container>,
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    pub ephemeral_containers: Vec<Container>,
+}
+
+impl PodSpec {
+    /// Every container in upstream's visiting order: init containers, containers, then ephemeral
+    /// containers.
+    pub fn all_containers(&self) -> impl Iterator<Item = &Container> {
+        self.init_containers.iter().chain(&self.containers).chain(&self.ephemeral_containers)
+    }
+
+    /// The service account the pod runs as (`default` when unset, as the API server defaults it).
+    pub fn service_account(&self) -> &str {
+        self.service_account_name
+            .as_deref()
+            .or(self.service_account.as_deref())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("default")
+    }
+
+    /// `spec.os.name == "windows"` exactly.
+    pub fn is_windows(&self) -> bool {
+        self.os.as_ref().is_some_and(|os| os.name == "windows")
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct PodOs {
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSecurityContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_user: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_group: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_non_root: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_group: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplemental_groups: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub se_linux_options: Option<SeLinuxOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seccomp_profile: Option<SeccompProfile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_armor_profile: Option<AppArmorProfile>,
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    pub sysctls: Vec<Sysctl>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows_options: Option<WindowsOptions>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privileged: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_privilege_escalation: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proc_mount: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only_root_filesystem: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_user: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_group: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_non_root: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub se_linux_options: Option<SeLinuxOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seccomp_profile: Option<SeccompProfile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_armor_profile: Option<AppArmorProfile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows_options: Option<WindowsOptions>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Capabilities {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct SeLinuxOptions {
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "String::is_empty")]
+    pub user: String,
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "String::is_empty")]
+    pub role: String,
+    #[serde(
+        default,
+        rename = "type",
+        deserialize_with = "null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub type_: String,
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "String::is_empty")]
+    pub level: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeccompProfile {
+    #[serde(default, rename = "type", deserialize_with = "null_default")]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub localhost_profile: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppArmorProfile {
+    #[serde(default, rename = "type", deserialize_with = "null_default")]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub localhost_profile: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Sysctl {
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub value: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowsOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_process: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ContainerPort>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<Probe>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Probe>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Option<Probe>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Lifecycle>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<SecurityContext>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_port: Option<i32>,
+}
+
+/// A probe or lifecycle handler; only the `host` fields matter.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_get: Option<HostField>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_socket: Option<HostField>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct HostField {
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "String::is_empty")]
+    pub host: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lifecycle {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_start: Option<Probe>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_stop: Option<Probe>,
+}
+
+macro_rules! volume_types {
+    ($($variant:ident => $key:literal,)*) => {
+        /// Every volume source the Kubernetes API knows, by its field name.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(u8)]
+        pub enum VolumeType { $($variant,)* }
+
+        impl VolumeType {
+            pub const ALL: &'static [VolumeType] = &[$(VolumeType::$variant,)*];
+
+            /// The API field name, e.g. `hostPath`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(VolumeType::$variant => $key,)* }
+            }
+
+            pub fn from_key(key: &str) -> Option<VolumeType> {
+                match key { $($key => Some(VolumeType::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+volume_types! {
+    HostPath => "hostPath",
+    EmptyDir => "emptyDir",
+    GcePersistentDisk => "gcePersistentDisk",
+    AwsElasticBlockStore => "awsElasticBlockStore",
+    GitRepo => "gitRepo",
+    Secret => "secret",
+    Nfs => "nfs",
+    Iscsi => "iscsi",
+    Glusterfs => "glusterfs",
+    PersistentVolumeClaim => "persistentVolumeClaim",
+    Rbd => "rbd",
+    FlexVolume => "flexVolume",
+    Cinder => "cinder",
+    Cephfs => "cephfs",
+    Flocker => "flocker",
+    DownwardApi => "downwardAPI",
+    Fc => "fc",
+    AzureFile => "azureFile",
+    ConfigMap => "configMap",
+    VsphereVolume => "vsphereVolume",
+    Quobyte => "quobyte",
+    AzureDisk => "azureDisk",
+    PhotonPersistentDisk => "photonPersistentDisk",
+    Projected => "projected",
+    PortworxVolume => "portworxVolume",
+    ScaleIo => "scaleIO",
+    Storageos => "storageos",
+    Csi => "csi",
+    Ephemeral => "ephemeral",
+    Image => "image",
+}
+
+/// A pod volume: its name and which sources are set (non-null).
+///
+/// A volume with no known source is what the API server defaults to `emptyDir` before admission,
+/// so [`Volume::has`] answers `true` for `EmptyDir` in that case.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Volume {
+    pub name: String,
+    #[serde(skip)]
+    sources: u32,
+}
+
+impl Volume {
+    pub fn new(name: impl Into<String>, types: &[VolumeType]) -> Volume {
+        let sources = types.iter().fold(0, |acc, t| acc | 1 << *t as u8);
+        Volume { name: name.into(), sources }
+    }
+
+    /// Whether the volume uses this source (after API defaulting).
+    pub fn has(&self, t: VolumeType) -> bool {
+        if self.sources == 0 {
+            return t == VolumeType::EmptyDir;
+        }
+        self.sources & (1 << t as u8) != 0
+    }
+}
+
+impl<'de> Deserialize<'de> for Volume {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Volume;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a volume")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Volume, A::Error> {
+                let mut vol = Volume::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "name" {
+                        vol.name = map.next_value::<Option<String>>()?.unwrap_or_default();
+                    } else if let Some(t) = VolumeType::from_key(&key) {
+                        if map.next_value::<Option<IgnoredAny>>()?.is_some() {
+                            vol.sources |= 1 << t as u8;
+                        }
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(vol)
+            }
+        }
+        d.deserialize_map(V).map_err(|e: D::Error| de::Error::custom(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volume_sources_and_defaulting() {
+        let v: Volume = serde_json::from_str(r#"{"name":"a","hostPath":{"path":"/"}}"#).unwrap();
+        assert!(v.has(VolumeType::HostPath) && !v.has(VolumeType::EmptyDir));
+        let v: Volume = serde_json::from_str(r#"{"name":"b","hostPath":null}"#).unwrap();
+        assert!(v.has(VolumeType::EmptyDir), "no source defaults to emptyDir");
+        let v: Volume = serde_json::from_str(r#"{"name":"c","madeUp":{}}"#).unwrap();
+        assert!(v.has(VolumeType::EmptyDir) && !v.has(VolumeType::HostPath));
+    }
+
+    #[test]
+    fn nulls_read_as_absent() {
+        let spec: PodSpec = serde_json::from_str(
+            r#"{"hostNetwork":null,"containers":null,"volumes":null,"securityContext":{"sysctls":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(spec.host_network, None);
+        assert!(spec.containers.is_empty());
+        assert_eq!(spec.service_account(), "default");
+    }
+}
