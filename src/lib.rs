@@ -4,3 +4,14 @@
 
 pub mod model;
 pub mod pss;
+pub mod decode;
+pub mod source;
+pub mod app;
+pub mod evaluate;
+pub mod output;
+pub mod findings;
+pub mod discover;
+pub mod mapping;
+pub mod mutation;
+pub mod export;
+pub mod plan;

@@ -5,3 +5,5 @@
 
 pub mod level;
 pub mod pod;
+pub mod inventory;
+pub mod psp;

@@ -2,7 +2,7 @@
 //! phrases, setter lists, and Go's `%q` string quoting.
 
 use std::collections::BTreeSet;
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 /// `singular` when `n == 1`, otherwise `plural`.
 pub fn pluralize<'a>(singular: &'a str, plural: &'a str, n: usize) -> &'a str {
@@ -12,24 +12,13 @@ pub fn pluralize<'a>(singular: &'a str, plural: &'a str, n: usize) -> &'a str {
 /// Each item wrapped in `"`, joined by `", "` — no escaping, as upstream's `joinQuote`.
 pub fn join_quote<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
     let mut out = String::new();
-    for (i, item) in items.into_iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        out.push('"');
-        out.push_str(item.as_ref());
-        out.push('"');
-    }
+    let _ = write_quoted(&mut out, items);
     out
 }
 
 /// `container "a"` or `containers "a", "b"`.
 pub fn containers_phrase<S: AsRef<str>>(names: &[S]) -> String {
-    format!(
-        "{} {}",
-        pluralize("container", "containers", names.len()),
-        join_quote(names.iter().map(AsRef::as_ref))
-    )
+    containers(names).to_string()
 }
 
 /// Distinct values in byte order.
@@ -39,15 +28,169 @@ pub fn sorted_distinct<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Vec
 
 /// A setter list: `pod`, then the container phrase, (then any extra subjects), joined by ` and `.
 pub fn setters<S: AsRef<str>>(pod: bool, containers: &[S], extra: &[&str]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if pod {
-        parts.push("pod".to_owned());
+    subjects(pod, containers, extra).to_string()
+}
+
+/// An annotation as upstream prints it in messages: `key="value"`, the value quoted with Go's
+/// `%q` rules ([`go_quote`]).
+pub fn annotation_entry(key: &str, value: &str) -> String {
+    let mut out = String::with_capacity(key.len() + value.len() + 3);
+    out.push_str(key);
+    out.push('=');
+    write_go_quoted(&mut out, value);
+    out
+}
+
+/// Formats a forbidden detail like `format!`, but starts from a buffer large enough for typical
+/// details, so the message is written without regrowing it.
+macro_rules! detail {
+    ($($arg:tt)*) => {
+        $crate::pss::msg::format_detail(format_args!($($arg)*))
+    };
+}
+pub(crate) use detail;
+
+/// The function behind [`detail!`].
+pub fn format_detail(args: fmt::Arguments<'_>) -> String {
+    let mut out = detail_buffer();
+    let _ = out.write_fmt(args);
+    out
+}
+
+/// An empty buffer for a forbidden detail built piece by piece.
+pub fn detail_buffer() -> String {
+    String::with_capacity(160)
+}
+
+// Display forms of the helpers above. They write straight into the message being formatted, so
+// building a detail costs one allocation instead of one per phrase; checks use them through
+// `format!`.
+
+fn write_quoted<W: Write, S: AsRef<str>>(
+    w: &mut W,
+    items: impl IntoIterator<Item = S>,
+) -> fmt::Result {
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            w.write_str(", ")?;
+        }
+        w.write_char('"')?;
+        w.write_str(item.as_ref())?;
+        w.write_char('"')?;
     }
-    if !containers.is_empty() {
-        parts.push(containers_phrase(containers));
+    Ok(())
+}
+
+/// [`join_quote`] as a `Display` value.
+pub struct Quoted<I>(I);
+
+/// [`join_quote`] as a `Display` value; `items` is iterated each time it is displayed.
+pub fn quoted<I>(items: I) -> Quoted<I>
+where
+    I: IntoIterator + Clone,
+    I::Item: AsRef<str>,
+{
+    Quoted(items)
+}
+
+impl<I> fmt::Display for Quoted<I>
+where
+    I: IntoIterator + Clone,
+    I::Item: AsRef<str>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_quoted(f, self.0.clone())
     }
-    parts.extend(extra.iter().map(|s| (*s).to_owned()));
-    parts.join(" and ")
+}
+
+/// Items joined by a separator, unquoted, as a `Display` value.
+pub struct Joined<I> {
+    items: I,
+    sep: &'static str,
+}
+
+/// `items` joined by `sep` as a `Display` value; `items` is iterated each time it is displayed.
+pub fn joined<I>(items: I, sep: &'static str) -> Joined<I>
+where
+    I: IntoIterator + Clone,
+    I::Item: fmt::Display,
+{
+    Joined { items, sep }
+}
+
+impl<I> fmt::Display for Joined<I>
+where
+    I: IntoIterator + Clone,
+    I::Item: fmt::Display,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, item) in self.items.clone().into_iter().enumerate() {
+            if i > 0 {
+                f.write_str(self.sep)?;
+            }
+            write!(f, "{item}")?;
+        }
+        Ok(())
+    }
+}
+
+/// [`containers_phrase`] as a `Display` value.
+pub struct Containers<'a, S>(&'a [S]);
+
+/// [`containers_phrase`] as a `Display` value.
+pub fn containers<S: AsRef<str>>(names: &[S]) -> Containers<'_, S> {
+    Containers(names)
+}
+
+impl<S: AsRef<str>> fmt::Display for Containers<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(pluralize("container", "containers", self.0.len()))?;
+        f.write_char(' ')?;
+        write_quoted(f, self.0)
+    }
+}
+
+/// [`setters`] as a `Display` value.
+pub struct Subjects<'a, S> {
+    pod: bool,
+    containers: &'a [S],
+    extra: &'a [&'a str],
+}
+
+/// [`setters`] as a `Display` value.
+pub fn subjects<'a, S: AsRef<str>>(
+    pod: bool,
+    containers: &'a [S],
+    extra: &'a [&'a str],
+) -> Subjects<'a, S> {
+    Subjects { pod, containers, extra }
+}
+
+impl<S: AsRef<str>> fmt::Display for Subjects<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        let mut sep = |f: &mut fmt::Formatter<'_>| {
+            if first {
+                first = false;
+                Ok(())
+            } else {
+                f.write_str(" and ")
+            }
+        };
+        if self.pod {
+            sep(f)?;
+            f.write_str("pod")?;
+        }
+        if !self.containers.is_empty() {
+            sep(f)?;
+            write!(f, "{}", containers(self.containers))?;
+        }
+        for e in self.extra {
+            sep(f)?;
+            f.write_str(e)?;
+        }
+        Ok(())
+    }
 }
 
 /// Go's `strconv.Quote`: double-quoted, with Go escapes; printable Unicode is kept, invalid
@@ -55,6 +198,12 @@ pub fn setters<S: AsRef<str>>(pod: bool, containers: &[S], extra: &[&str]) -> St
 /// that have no short escape.
 pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    write_go_quoted(&mut out, s);
+    out
+}
+
+/// Appends [`go_quote`]`(s)` to `out`.
+fn write_go_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -80,7 +229,6 @@ pub fn go_quote(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 /// An approximation of Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and
@@ -130,5 +278,13 @@ mod tests {
         assert_eq!(setters::<&str>(false, &[], &["annotation"]), "annotation");
         assert_eq!(sorted_distinct(["b", "a", "b"]), ["a", "b"]);
         assert_eq!(join_quote(Vec::<String>::new()), "");
+        assert_eq!(quoted(["a", "b"]).to_string(), r#""a", "b""#);
+        assert_eq!(joined([1, 2], ", ").to_string(), "1, 2");
+        assert_eq!(
+            subjects(true, &["a", "b"], &["x"]).to_string(),
+            r#"pod and containers "a", "b" and x"#
+        );
+        assert_eq!(subjects::<&str>(false, &[], &[]).to_string(), "");
+        assert_eq!(annotation_entry("k", "a\"b"), r#"k="a\"b""#);
     }
 }

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::pod::{Container, PodSecurityContext, PodSpec, SecurityContext};
+use crate::model::pod::{
+    Container, PodOs, PodSecurityContext, PodSpec, SecurityContext, Volume, VolumeType,
+};
 use crate::pss::{Check, Forbidden, PodView};
 
 #[derive(Clone, Debug, Default)]
@@ -45,6 +47,24 @@ impl PodBuilder {
 
     pub fn ephemeral_container(mut self, name: &str, f: impl FnOnce(&mut Container)) -> PodBuilder {
         self.spec.ephemeral_containers.push(build(name, f));
+        self
+    }
+
+    /// Adds a volume with the given sources (none: the API server's emptyDir default).
+    pub fn volume(mut self, name: &str, types: &[VolumeType]) -> PodBuilder {
+        self.spec.volumes.push(Volume::new(name, types));
+        self
+    }
+
+    /// Sets `spec.hostUsers`.
+    pub fn host_users(mut self, host_users: bool) -> PodBuilder {
+        self.spec.host_users = Some(host_users);
+        self
+    }
+
+    /// Sets `spec.os.name`.
+    pub fn os(mut self, name: &str) -> PodBuilder {
+        self.spec.os = Some(PodOs { name: name.to_owned() });
         self
     }
 

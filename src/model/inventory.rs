@@ -1,0 +1,440 @@
+//! The inventory: everything read from a cluster or an export, each object with its provenance.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Deref;
+
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use serde::{Deserialize, Serialize};
+
+use crate::model::pod::{ObjectMeta, PodSpec};
+use crate::model::psp::PodSecurityPolicy;
+use crate::pss::PodView;
+
+/// Where an object came from: a file (document index in the file, item index inside a `List`),
+/// or the live API server.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Provenance {
+    File {
+        file: String,
+        /// 0-based index of the YAML document in the file (JSON files have one document).
+        document: usize,
+        /// 0-based index in the `items` of a `List` document.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<usize>,
+    },
+    Live {
+        server: String,
+    },
+}
+
+impl fmt::Display for Provenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Provenance::File { file, document, item: None } => {
+                write!(f, "{file} (document {document})")
+            }
+            Provenance::File { file, document, item: Some(i) } => {
+                write!(f, "{file} (document {document}, item {i})")
+            }
+            Provenance::Live { server } => write!(f, "{server}"),
+        }
+    }
+}
+
+/// An object with its provenance.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sourced<T> {
+    #[serde(flatten)]
+    pub obj: T,
+    pub source: Provenance,
+}
+
+impl<T> Deref for Sourced<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.obj
+    }
+}
+
+/// Kinds that carry a pod spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum PodKind {
+    Pod,
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    ReplicationController,
+    Job,
+    CronJob,
+    PodTemplate,
+}
+
+impl PodKind {
+    pub const ALL: [PodKind; 9] = [
+        PodKind::Pod,
+        PodKind::Deployment,
+        PodKind::StatefulSet,
+        PodKind::DaemonSet,
+        PodKind::ReplicaSet,
+        PodKind::ReplicationController,
+        PodKind::Job,
+        PodKind::CronJob,
+        PodKind::PodTemplate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodKind::Pod => "Pod",
+            PodKind::Deployment => "Deployment",
+            PodKind::StatefulSet => "StatefulSet",
+            PodKind::DaemonSet => "DaemonSet",
+            PodKind::ReplicaSet => "ReplicaSet",
+            PodKind::ReplicationController => "ReplicationController",
+            PodKind::Job => "Job",
+            PodKind::CronJob => "CronJob",
+            PodKind::PodTemplate => "PodTemplate",
+        }
+    }
+
+    pub fn from_kind(kind: &str) -> Option<PodKind> {
+        PodKind::ALL.into_iter().find(|k| k.as_str() == kind)
+    }
+}
+
+impl fmt::Display for PodKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The state fields that decide whether an object is live (runs or will run pods).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ObjectState {
+    /// Pod `status.phase`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// `spec.replicas` (the API defaults an absent value to 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    /// CronJob `spec.suspend`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
+    /// Job with a `Complete` or `Failed` condition.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub finished: bool,
+}
+
+/// A Pod, or a workload with a pod template, reduced to what evaluation and mutation detection
+/// need. For workloads, `template_annotations` and `spec` come from the pod template.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PodObject {
+    pub kind: PodKind,
+    pub api_version: String,
+    pub meta: ObjectMeta,
+    /// The pod template's annotations (workloads only; a Pod's own are in `meta`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub template_annotations: BTreeMap<String, String>,
+    pub spec: PodSpec,
+    pub state: ObjectState,
+    pub source: Provenance,
+}
+
+impl PodObject {
+    pub fn name(&self) -> &str {
+        &self.meta.name
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.meta.namespace.as_deref().unwrap_or("default")
+    }
+
+    /// The annotations PSS checks read: the pod's own, or the template's.
+    pub fn pod_annotations(&self) -> &BTreeMap<String, String> {
+        if self.kind == PodKind::Pod { &self.meta.annotations } else { &self.template_annotations }
+    }
+
+    pub fn view(&self) -> PodView<'_> {
+        PodView { annotations: self.pod_annotations(), spec: &self.spec }
+    }
+
+    /// Whether the object runs pods now or will create them: Pending/Running pods; Deployments,
+    /// StatefulSets, ReplicaSets and ReplicationControllers with replicas ≠ 0; DaemonSets;
+    /// CronJobs not suspended; Jobs not finished. PodTemplates never run anything.
+    pub fn is_live(&self) -> bool {
+        match self.kind {
+            PodKind::Pod => matches!(self.state.phase.as_deref(), Some("Pending" | "Running")),
+            PodKind::Deployment
+            | PodKind::StatefulSet
+            | PodKind::ReplicaSet
+            | PodKind::ReplicationController => self.state.replicas != Some(0),
+            PodKind::DaemonSet => true,
+            PodKind::CronJob => !self.state.suspended,
+            PodKind::Job => !self.state.finished,
+            PodKind::PodTemplate => false,
+        }
+    }
+}
+
+/// A namespace: metadata (labels matter) and phase.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Namespace {
+    pub metadata: ObjectMeta,
+}
+
+/// `kubectl version` server information.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerVersion {
+    #[serde(default)]
+    pub major: String,
+    #[serde(default)]
+    pub minor: String,
+    #[serde(default)]
+    pub git_version: String,
+}
+
+impl ServerVersion {
+    /// The minor version number (`"24+"` → 24), when the major version is 1.
+    pub fn minor_number(&self) -> Option<u32> {
+        if self.major.trim_end_matches('+') != "1" {
+            return None;
+        }
+        let digits: String = self.minor.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    }
+}
+
+/// A resource kind that could not be read (live mode): why, and what it means for the results.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Unavailable {
+    /// e.g. `podsecuritypolicies.policy`
+    pub resource: String,
+    /// Stable code, e.g. `api-not-served`, `forbidden`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Everything read in.
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    pub server_version: Option<ServerVersion>,
+    pub namespaces: Vec<Sourced<Namespace>>,
+    pub service_accounts: Vec<Sourced<ObjectMeta>>,
+    pub psps: Vec<Sourced<PodSecurityPolicy>>,
+    pub roles: Vec<Sourced<Role>>,
+    pub cluster_roles: Vec<Sourced<ClusterRole>>,
+    pub role_bindings: Vec<Sourced<RoleBinding>>,
+    pub cluster_role_bindings: Vec<Sourced<ClusterRoleBinding>>,
+    pub pod_objects: Vec<PodObject>,
+    /// Kinds read but not kept, with counts (Secrets are counted here and never kept).
+    pub ignored: BTreeMap<String, usize>,
+    /// Resource kinds that could not be read.
+    pub unavailable: Vec<Unavailable>,
+}
+
+fn k8s_key(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (String, String) {
+    (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
+}
+
+fn own_key(meta: &ObjectMeta) -> (String, String) {
+    (meta.namespace.clone().unwrap_or_default(), meta.name.clone())
+}
+
+impl Inventory {
+    /// Sorts every collection so that output built from the inventory is deterministic whatever
+    /// order files or API pages arrived in.
+    pub fn sort(&mut self) {
+        self.namespaces.sort_by_cached_key(|o| (own_key(&o.metadata), o.source.clone()));
+        self.service_accounts.sort_by_cached_key(|o| (own_key(o), o.source.clone()));
+        self.psps.sort_by_cached_key(|o| (own_key(&o.metadata), o.source.clone()));
+        self.roles.sort_by_cached_key(|o| (k8s_key(&o.metadata), o.source.clone()));
+        self.cluster_roles.sort_by_cached_key(|o| (k8s_key(&o.metadata), o.source.clone()));
+        self.role_bindings.sort_by_cached_key(|o| (k8s_key(&o.metadata), o.source.clone()));
+        self.cluster_role_bindings.sort_by_cached_key(|o| (k8s_key(&o.metadata), o.source.clone()));
+        self.pod_objects.sort_by(|a, b| {
+            (a.namespace(), a.kind, a.name(), &a.source).cmp(&(
+                b.namespace(),
+                b.kind,
+                b.name(),
+                &b.source,
+            ))
+        });
+        self.unavailable.sort();
+    }
+
+    /// Adds another inventory's objects to this one (used when several sources are read).
+    pub fn extend(&mut self, other: Inventory) {
+        if self.server_version.is_none() {
+            self.server_version = other.server_version;
+        }
+        self.namespaces.extend(other.namespaces);
+        self.service_accounts.extend(other.service_accounts);
+        self.psps.extend(other.psps);
+        self.roles.extend(other.roles);
+        self.cluster_roles.extend(other.cluster_roles);
+        self.role_bindings.extend(other.role_bindings);
+        self.cluster_role_bindings.extend(other.cluster_role_bindings);
+        self.pod_objects.extend(other.pod_objects);
+        for (k, n) in other.ignored {
+            *self.ignored.entry(k).or_default() += n;
+        }
+        self.unavailable.extend(other.unavailable);
+    }
+
+    /// Gives every object the same provenance (e.g. before comparing inventories read from
+    /// different sources).
+    pub fn set_provenance(&mut self, source: &Provenance) {
+        self.namespaces.iter_mut().for_each(|o| o.source = source.clone());
+        self.service_accounts.iter_mut().for_each(|o| o.source = source.clone());
+        self.psps.iter_mut().for_each(|o| o.source = source.clone());
+        self.roles.iter_mut().for_each(|o| o.source = source.clone());
+        self.cluster_roles.iter_mut().for_each(|o| o.source = source.clone());
+        self.role_bindings.iter_mut().for_each(|o| o.source = source.clone());
+        self.cluster_role_bindings.iter_mut().for_each(|o| o.source = source.clone());
+        self.pod_objects.iter_mut().for_each(|o| o.source = source.clone());
+    }
+
+    /// How this inventory differs from `other`, provenance aside: one line per collection that
+    /// differs, naming the objects only on one side and showing the first object that differs.
+    /// Empty when both hold the same objects in the same order (sort both first), the same
+    /// server version, the same `ignored` counts and the same unavailable kinds. Live and offline
+    /// reads of one cluster, and an inventory and its export read back, compare equal this way.
+    pub fn diff_ignoring_provenance(&self, other: &Inventory) -> Vec<String> {
+        let anywhere = Provenance::Live { server: String::new() };
+        let (mut a, mut b) = (self.clone(), other.clone());
+        a.set_provenance(&anywhere);
+        b.set_provenance(&anywhere);
+        let mut out = Vec::new();
+        if a.server_version != b.server_version {
+            out.push(format!("server version: {:?} != {:?}", a.server_version, b.server_version));
+        }
+        let own = |o: &Sourced<Namespace>| own_key(&o.metadata);
+        diff_list("namespaces", &a.namespaces, &b.namespaces, own, &mut out);
+        diff_list(
+            "service accounts",
+            &a.service_accounts,
+            &b.service_accounts,
+            |o| own_key(o),
+            &mut out,
+        );
+        diff_list("PSPs", &a.psps, &b.psps, |o| own_key(&o.metadata), &mut out);
+        diff_list("roles", &a.roles, &b.roles, |o| k8s_key(&o.metadata), &mut out);
+        diff_list(
+            "cluster roles",
+            &a.cluster_roles,
+            &b.cluster_roles,
+            |o| k8s_key(&o.metadata),
+            &mut out,
+        );
+        diff_list(
+            "role bindings",
+            &a.role_bindings,
+            &b.role_bindings,
+            |o| k8s_key(&o.metadata),
+            &mut out,
+        );
+        diff_list(
+            "cluster role bindings",
+            &a.cluster_role_bindings,
+            &b.cluster_role_bindings,
+            |o| k8s_key(&o.metadata),
+            &mut out,
+        );
+        diff_list(
+            "pods and workloads",
+            &a.pod_objects,
+            &b.pod_objects,
+            |o| (o.namespace().to_owned(), format!("{}/{}", o.kind, o.name())),
+            &mut out,
+        );
+        if a.ignored != b.ignored {
+            out.push(format!("ignored kinds: {:?} != {:?}", a.ignored, b.ignored));
+        }
+        if a.unavailable != b.unavailable {
+            out.push(format!("unavailable kinds: {:?} != {:?}", a.unavailable, b.unavailable));
+        }
+        out
+    }
+
+    /// Keeps only objects of one namespace (cluster-scoped objects stay).
+    pub fn retain_namespace(&mut self, ns: &str) {
+        self.namespaces.retain(|n| n.metadata.name == ns);
+        self.service_accounts.retain(|o| o.namespace.as_deref() == Some(ns));
+        self.roles.retain(|o| o.metadata.namespace.as_deref() == Some(ns));
+        self.role_bindings.retain(|o| o.metadata.namespace.as_deref() == Some(ns));
+        self.pod_objects.retain(|o| o.namespace() == ns);
+    }
+}
+
+/// Appends a description of how two collections differ (nothing when they are equal).
+fn diff_list<T: PartialEq + fmt::Debug>(
+    what: &str,
+    a: &[T],
+    b: &[T],
+    key: impl Fn(&T) -> (String, String),
+    out: &mut Vec<String>,
+) {
+    if a == b {
+        return;
+    }
+    let show =
+        |(ns, name): (String, String)| if ns.is_empty() { name } else { format!("{ns}/{name}") };
+    let keys_a: Vec<(String, String)> = a.iter().map(&key).collect();
+    let keys_b: Vec<(String, String)> = b.iter().map(&key).collect();
+    let only = |x: &[(String, String)], y: &[(String, String)]| -> Vec<String> {
+        x.iter().filter(|k| !y.contains(k)).map(|k| show(k.clone())).collect()
+    };
+    let mut parts = vec![format!("{what}: {} != {} objects", a.len(), b.len())];
+    let (left, right) = (only(&keys_a, &keys_b), only(&keys_b, &keys_a));
+    if !left.is_empty() {
+        parts.push(format!("only on the left: {}", left.join(", ")));
+    }
+    if !right.is_empty() {
+        parts.push(format!("only on the right: {}", right.join(", ")));
+    }
+    if let Some((x, y)) = a.iter().zip(b).find(|(x, y)| key(x) == key(y) && x != y) {
+        parts
+            .push(format!("first difference in {}:\n  left:  {x:?}\n  right: {y:?}", show(key(x))));
+    } else if left.is_empty() && right.is_empty() {
+        parts.push("same objects in a different order".to_owned());
+    }
+    out.push(parts.join("; "));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_minor_versions() {
+        let v = |major: &str, minor: &str| ServerVersion {
+            major: major.into(),
+            minor: minor.into(),
+            git_version: String::new(),
+        };
+        assert_eq!(v("1", "24").minor_number(), Some(24));
+        assert_eq!(v("1", "23+").minor_number(), Some(23));
+        assert_eq!(v("2", "1").minor_number(), None);
+        assert_eq!(v("1", "").minor_number(), None);
+    }
+
+    #[test]
+    fn comparison_ignores_provenance_only() {
+        let ns = |name: &str, source: Provenance| Sourced {
+            obj: Namespace { metadata: ObjectMeta { name: name.into(), ..ObjectMeta::default() } },
+            source,
+        };
+        let file = Provenance::File { file: "a.yaml".into(), document: 0, item: None };
+        let live = Provenance::Live { server: "https://x".into() };
+        let a = Inventory { namespaces: vec![ns("a", file.clone())], ..Inventory::default() };
+        let b = Inventory { namespaces: vec![ns("a", live.clone())], ..Inventory::default() };
+        assert!(a.diff_ignoring_provenance(&b).is_empty());
+        let c =
+            Inventory { namespaces: vec![ns("a", live), ns("b", file)], ..Inventory::default() };
+        let d = a.diff_ignoring_provenance(&c);
+        assert_eq!(d, ["namespaces: 1 != 2 objects; only on the right: b"]);
+    }
+}

@@ -1,0 +1,53 @@
+//! Rendering of reports: text for people, JSON and YAML for machines. Renderers take a writer and
+//! never print themselves.
+
+pub mod check;
+pub mod plan;
+pub mod inventory;
+pub mod map;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+/// Output formats. Not every command supports every format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Yaml,
+    Markdown,
+}
+
+/// Colour decision, made once from `--color` and the environment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    pub fn paint(&self, code: &str, text: &str) -> String {
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+    pub fn red(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    pub fn green(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+}
+
+/// Pretty JSON with a trailing newline.
+pub fn write_json<T: Serialize>(w: &mut dyn Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value)?;
+    writeln!(w)
+}
+
+/// YAML (kubectl-safe quoting).
+pub fn write_yaml<T: Serialize>(w: &mut dyn Write, value: &T) -> io::Result<()> {
+    let text = serde_saphyr::to_string(value).map_err(io::Error::other)?;
+    w.write_all(text.as_bytes())
+}

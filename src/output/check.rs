@@ -1,0 +1,74 @@
+//! `check` output.
+
+use std::io::{self, Write};
+
+use crate::evaluate::CheckReport;
+use crate::model::level::level_version;
+use crate::output::{Format, Style, write_json, write_yaml};
+
+pub fn render(w: &mut dyn Write, report: &CheckReport, format: Format, style: Style) -> io::Result<()> {
+    match format {
+        Format::Json => write_json(w, report),
+        Format::Yaml => write_yaml(w, report),
+        Format::Text => text(w, report, style),
+        Format::Markdown => markdown(w, report),
+    }
+}
+
+fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
+    let s = &r.summary;
+    match r.level {
+        Some(level) => {
+            let lv = level_version(level, r.version);
+            for res in r.results.iter().filter(|res| !res.allowed) {
+                let subject = format!("{} {}/{}", res.kind, res.namespace, res.name);
+                writeln!(w, "{}: would violate PodSecurity \"{lv}\": {}", style.red(&subject), res.message)?;
+            }
+            let verdict = format!("{} allowed, {} would violate", s.allowed, s.denied);
+            let verdict = if s.denied == 0 { style.green(&verdict) } else { style.red(&verdict) };
+            writeln!(
+                w,
+                "{} {} checked against PodSecurity \"{lv}\": {verdict}",
+                s.objects,
+                objects(s.objects)
+            )
+        }
+        None => {
+            for res in &r.results {
+                writeln!(w, "{} {}/{}: passes {}", res.kind, res.namespace, res.name, res.passes)?;
+            }
+            let counts: Vec<String> =
+                s.passes.iter().rev().map(|(level, n)| format!("{n} {level}")).collect();
+            writeln!(
+                w,
+                "{} {} checked at {} (no level judged): {}",
+                s.objects,
+                objects(s.objects),
+                r.version,
+                counts.join(", ")
+            )
+        }
+    }
+}
+
+fn objects(n: usize) -> &'static str {
+    if n == 1 { "object" } else { "objects" }
+}
+
+fn markdown(w: &mut dyn Write, r: &CheckReport) -> io::Result<()> {
+    writeln!(w, "| Kind | Namespace | Name | Passes | Allowed | Message |")?;
+    writeln!(w, "| --- | --- | --- | --- | --- | --- |")?;
+    for res in &r.results {
+        writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {} |",
+            res.kind,
+            res.namespace,
+            res.name,
+            res.passes,
+            if res.allowed { "yes" } else { "no" },
+            res.message.replace('|', "\\|")
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,501 @@
+//! The migration plan: per namespace, the Pod Security Admission labels to set, why, and what
+//! stands in the way; the cluster-wide AdmissionConfiguration; the PSP bypass and the clean-up.
+//!
+//! The rules (never reject what runs now, never forbid what PSP allowed):
+//! * `psp_level` — the least restrictive practical level among the PSPs the namespace's pods may
+//!   use (through its service accounts or `system:authenticated`); `none` when none.
+//! * `pods_level` — the most restrictive level every live pod and live workload template of the
+//!   namespace passes at the enforce version. Templates count because PSP mutated the pods that
+//!   run now and PSA does not mutate: the next rollout is judged on the template as written.
+//! * enforce = the less restrictive of the two (`pods_level` alone when `psp_level` is none, or
+//!   with `--tighten`); audit = warn = the more restrictive, so teams see what to fix.
+//! * Existing labels are kept unless the plan is stricter; a looser enforce than an existing
+//!   label needs `--allow-loosen`.
+//!
+//! Pure: no I/O. Rendering of the files lives in [`files`].
+
+pub mod files;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Serialize, Serializer};
+
+use crate::discover::{self, Discovery};
+use crate::findings::{Code, Finding, ObjectRef};
+use crate::model::inventory::{Inventory, PodKind, PodObject};
+use crate::model::level::{Level, Version};
+use crate::pss;
+
+/// The JSON schema version of `plan.json` and `plan -o json`. Bump on incompatible change.
+pub const PLAN_SCHEMA_VERSION: &str = "psa-migrate.plan/v1";
+
+/// The namespace label keys Pod Security Admission reads.
+pub const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
+
+/// The three PSA modes, in the order they are staged (audit and warn first, then enforce).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mode {
+    Audit,
+    Warn,
+    Enforce,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Audit, Mode::Warn, Mode::Enforce];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Audit => "audit",
+            Mode::Warn => "warn",
+            Mode::Enforce => "enforce",
+        }
+    }
+
+    pub fn level_key(self) -> String {
+        format!("{LABEL_PREFIX}{}", self.as_str())
+    }
+
+    pub fn version_key(self) -> String {
+        format!("{LABEL_PREFIX}{}-version", self.as_str())
+    }
+
+    /// The label step that sets this mode: 1 (audit, warn) or 2 (enforce).
+    pub fn step(self) -> u32 {
+        if self == Mode::Enforce { 2 } else { 1 }
+    }
+}
+
+/// Options for planning.
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    /// Name of the plan (the cluster or input name); the directory under `migrations/`.
+    pub name: String,
+    /// The version enforce is pinned to: the cluster's minor version, or `latest`.
+    pub enforce_version: Version,
+    /// Enforce what the pods need (`pods_level`) even when PSP allowed less.
+    pub tighten: bool,
+    /// Allow planning a looser enforce level than a namespace's existing label.
+    pub allow_loosen: bool,
+    pub exempt_namespaces: BTreeSet<String>,
+    pub exempt_users: BTreeSet<String>,
+    pub exempt_runtime_classes: BTreeSet<String>,
+}
+
+fn level_or_none<S: Serializer>(level: &Option<Level>, s: S) -> Result<S::Ok, S::Error> {
+    match level {
+        Some(l) => l.serialize(s),
+        None => s.serialize_str("none"),
+    }
+}
+
+/// An object's verdict, for the lists a reviewer reads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ObjectVerdict {
+    pub kind: PodKind,
+    pub name: String,
+    /// The most restrictive level it passes (at the version given by the list it is in).
+    pub passes: Level,
+    /// Upstream's message at the level and version the list is about; empty when it passes.
+    pub message: String,
+    pub source: String,
+}
+
+/// The plan for one namespace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NamespacePlan {
+    pub name: String,
+    /// Listed with `--exempt-namespace`: no labels are planned; the AdmissionConfiguration
+    /// exempts it.
+    pub exempt: bool,
+    /// Pod Security labels the namespace has now.
+    pub current_labels: BTreeMap<String, String>,
+    #[serde(serialize_with = "level_or_none")]
+    pub psp_level: Option<Level>,
+    pub pods_level: Level,
+    pub enforce: Level,
+    pub enforce_version: Version,
+    pub audit: Level,
+    pub audit_version: Version,
+    pub warn: Level,
+    pub warn_version: Version,
+    /// The full set of Pod Security labels after the plan.
+    pub planned_labels: BTreeMap<String, String>,
+    pub reasons: Vec<String>,
+    /// Live objects that fail the audit/warn level at its version: what to fix before enforce
+    /// can be raised to it.
+    pub blocking: Vec<ObjectVerdict>,
+    /// Live objects that pass enforce at the pinned version but not at `latest`: they break when
+    /// the cluster (and the pin) is upgraded.
+    pub breaks_on_upgrade: Vec<ObjectVerdict>,
+    /// Objects that run nothing (0 replicas, suspended, finished, PodTemplates, finished pods):
+    /// reported with their level at the enforce version, never moving the plan.
+    pub dead_objects: Vec<ObjectVerdict>,
+}
+
+impl NamespacePlan {
+    /// The labels a label step sets (1: audit and warn; 2: enforce), as planned.
+    pub fn step_labels(&self, step: u32) -> BTreeMap<String, String> {
+        let keys: Vec<String> = Mode::ALL
+            .into_iter()
+            .filter(|m| m.step() == step)
+            .flat_map(|m| [m.level_key(), m.version_key()])
+            .collect();
+        self.planned_labels.iter().filter(|(k, _)| keys.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+/// Cluster-wide defaults and exemptions for the PodSecurity admission plugin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdmissionPlan {
+    /// `pod-security.admission.config.k8s.io/<version>` for the cluster.
+    pub config_api_version: &'static str,
+    pub enforce: Level,
+    pub enforce_version: Version,
+    pub audit: Level,
+    pub audit_version: Version,
+    pub warn: Level,
+    pub warn_version: Version,
+    /// The PSPs every authenticated user or every service account may use, the defaults come
+    /// from.
+    pub default_from_psps: Vec<String>,
+    pub exempt_namespaces: Vec<String>,
+    pub exempt_users: Vec<String>,
+    pub exempt_runtime_classes: Vec<String>,
+}
+
+/// Step 3: the official per-namespace PSP bypass, for clusters still running PSP admission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BypassPlan {
+    pub psp: &'static str,
+    pub cluster_role: &'static str,
+    pub role_binding: &'static str,
+    pub namespaces: Vec<String>,
+}
+
+/// Step 4: what to delete once the PSP admission plugin is off, and what needs a manual edit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CleanupPlan {
+    /// PSPs and RBAC objects that grant nothing but `use` on PSPs, in deletion order
+    /// (bindings, roles, PSPs).
+    pub delete: Vec<ObjectRef>,
+    /// Roles that grant more than PSP use: edit by hand, never deleted.
+    pub manual: Vec<ObjectRef>,
+    /// Running pods per admitting PSP: clean-up is refused while any is non-zero.
+    pub running_pods_by_psp: BTreeMap<String, usize>,
+}
+
+/// One row of the PSP → level table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicyRow {
+    pub name: String,
+    pub level: Level,
+    pub strict_level: Level,
+    pub mutating: bool,
+}
+
+/// The whole plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    #[serde(rename = "schemaVersion")]
+    pub schema_version: &'static str,
+    pub name: String,
+    /// The version enforce labels are pinned to.
+    pub cluster_version: Version,
+    pub psp_admission_active: bool,
+    pub namespaces: Vec<NamespacePlan>,
+    pub admission: AdmissionPlan,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psp_bypass: Option<BypassPlan>,
+    pub cleanup: CleanupPlan,
+    pub policies: Vec<PolicyRow>,
+    pub findings: Vec<Finding>,
+}
+
+/// Name of the non-mutating privileged PSP the bypass step creates.
+pub const BYPASS_PSP: &str = "psa-migrate-privileged";
+/// Its ClusterRole.
+pub const BYPASS_CLUSTER_ROLE: &str = "psa-migrate:privileged-psp";
+/// The per-namespace RoleBinding (the name the official guide uses).
+pub const BYPASS_ROLE_BINDING: &str = "disable-psp";
+
+/// Service accounts of the controllers that create pods for workloads: exempting one exempts
+/// everyone who can create that workload.
+const CONTROLLER_ACCOUNTS: &[&str] = &[
+    "cronjob-controller",
+    "daemon-set-controller",
+    "deployment-controller",
+    "job-controller",
+    "replicaset-controller",
+    "replication-controller",
+    "statefulset-controller",
+];
+
+fn verdict(obj: &PodObject, level: Level, version: Version) -> ObjectVerdict {
+    let view = obj.view();
+    let violations = pss::evaluate(level, version, &view);
+    ObjectVerdict {
+        kind: obj.kind,
+        name: obj.name().to_owned(),
+        passes: pss::passes(version, &view),
+        message: pss::long_form(&violations),
+        source: obj.source.to_string(),
+    }
+}
+
+/// The PSA labels among a namespace's labels.
+fn psa_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    labels.iter().filter(|(k, _)| k.starts_with(LABEL_PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// Decides one mode's level and version given the existing labels; returns a reason when the
+/// existing label wins.
+fn settle(
+    mode: Mode,
+    planned: Level,
+    planned_version: Version,
+    current: &BTreeMap<String, String>,
+    allow_loosen: bool,
+) -> (Level, Version, Option<String>) {
+    let existing = current.get(&mode.level_key());
+    let Some(existing_text) = existing else { return (planned, planned_version, None) };
+    let Ok(existing_level) = existing_text.parse::<Level>() else {
+        return (
+            planned,
+            planned_version,
+            Some(format!("{} label {existing_text:?} is invalid and is replaced", mode.as_str())),
+        );
+    };
+    let existing_version = current
+        .get(&mode.version_key())
+        .and_then(|v| v.parse::<Version>().ok())
+        .unwrap_or(Version::Latest);
+    if planned > existing_level {
+        return (planned, planned_version, None);
+    }
+    if planned == existing_level {
+        return (existing_level, existing_version, None);
+    }
+    if mode == Mode::Enforce && allow_loosen {
+        return (
+            planned,
+            planned_version,
+            Some(format!("loosens existing enforce={existing_level} to {planned} (--allow-loosen)")),
+        );
+    }
+    (
+        existing_level,
+        existing_version,
+        Some(format!(
+            "keeps existing {}={existing_level}: the plan ({planned}) would loosen it{}",
+            mode.as_str(),
+            if mode == Mode::Enforce { " (use --allow-loosen)" } else { "" }
+        )),
+    )
+}
+
+fn plan_namespace(
+    ns: &discover::NamespaceAccess,
+    labels: &BTreeMap<String, String>,
+    objects: &[&PodObject],
+    opts: &PlanOptions,
+) -> NamespacePlan {
+    let version = opts.enforce_version;
+    let (live, dead): (Vec<&PodObject>, Vec<&PodObject>) = objects.iter().partition(|o| o.is_live());
+    let pods_level = live.iter().map(|o| pss::passes(version, &o.view())).min().unwrap_or(Level::Restricted);
+    let psp_level = ns.psp_level;
+    let mut reasons = Vec::new();
+    reasons.push(match psp_level {
+        Some(l) => format!("PSPs usable here allow at most {l} (psp_level)"),
+        None => "no PSP is usable here (psp_level none)".into(),
+    });
+    reasons.push(if live.is_empty() {
+        "nothing live runs here: passes restricted".into()
+    } else {
+        format!("{} live objects all pass {pods_level} at {version} (pods_level)", live.len())
+    });
+    let mut enforce = match psp_level {
+        Some(p) if !opts.tighten => p.looser(pods_level),
+        _ => pods_level,
+    };
+    if opts.tighten && psp_level.is_some_and(|p| p < pods_level) {
+        reasons.push(format!("--tighten: enforce {pods_level} although PSP allowed {}", psp_level.unwrap_or(pods_level)));
+    }
+    let target = psp_level.map_or(pods_level, |p| p.stricter(pods_level));
+    let current = psa_labels(labels);
+    let mut planned_labels = current.clone();
+    let mut settled = BTreeMap::new();
+    for mode in Mode::ALL {
+        let (level, v) = match mode {
+            Mode::Enforce => (enforce, if enforce == Level::Privileged { Version::Latest } else { version }),
+            _ => (target, Version::Latest),
+        };
+        let (level, v, why) = if opts.exempt_namespaces.contains(&ns.name) {
+            (level, v, None)
+        } else {
+            settle(mode, level, v, &current, opts.allow_loosen)
+        };
+        reasons.extend(why);
+        settled.insert(mode, (level, v));
+        if !opts.exempt_namespaces.contains(&ns.name) {
+            planned_labels.insert(mode.level_key(), level.to_string());
+            planned_labels.insert(mode.version_key(), v.to_string());
+        }
+    }
+    enforce = settled[&Mode::Enforce].0;
+    if opts.exempt_namespaces.contains(&ns.name) {
+        reasons.push("exempt (--exempt-namespace): no labels planned".into());
+    }
+    let (audit, audit_version) = settled[&Mode::Audit];
+    let (warn, warn_version) = settled[&Mode::Warn];
+    let enforce_version = settled[&Mode::Enforce].1;
+    let mut blocking: Vec<ObjectVerdict> = live
+        .iter()
+        .filter(|o| !pss::allows(audit, audit_version, &o.view()))
+        .map(|o| verdict(o, audit, audit_version))
+        .collect();
+    blocking.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    let breaks_on_upgrade = if enforce_version == Version::Latest {
+        Vec::new()
+    } else {
+        live.iter()
+            .filter(|o| {
+                pss::allows(enforce, enforce_version, &o.view()) && !pss::allows(enforce, Version::Latest, &o.view())
+            })
+            .map(|o| verdict(o, enforce, Version::Latest))
+            .collect()
+    };
+    let dead_objects = dead.iter().map(|o| verdict(o, enforce, enforce_version)).collect();
+    NamespacePlan {
+        name: ns.name.clone(),
+        exempt: opts.exempt_namespaces.contains(&ns.name),
+        current_labels: current,
+        psp_level,
+        pods_level,
+        enforce,
+        enforce_version,
+        audit,
+        audit_version,
+        warn,
+        warn_version,
+        planned_labels,
+        reasons,
+        blocking,
+        breaks_on_upgrade,
+        dead_objects,
+    }
+}
+
+/// The PodSecurityConfiguration API version a cluster minor version accepts.
+pub fn config_api_version(version: Version) -> &'static str {
+    match version {
+        Version::Minor(m) if m <= 22 => "pod-security.admission.config.k8s.io/v1alpha1",
+        Version::Minor(m) if m <= 24 => "pod-security.admission.config.k8s.io/v1beta1",
+        _ => "pod-security.admission.config.k8s.io/v1",
+    }
+}
+
+/// Builds the plan from an inventory.
+pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
+    let Discovery { rbac, mappings, namespaces } = discover::discover(inv);
+    let mut findings = Vec::new();
+    let labels_of: BTreeMap<&str, &BTreeMap<String, String>> =
+        inv.namespaces.iter().map(|n| (n.metadata.name.as_str(), &n.metadata.labels)).collect();
+    let empty = BTreeMap::new();
+    let mut by_ns: BTreeMap<&str, Vec<&PodObject>> = BTreeMap::new();
+    for o in &inv.pod_objects {
+        by_ns.entry(o.namespace()).or_default().push(o);
+    }
+    let ns_plans: Vec<NamespacePlan> = namespaces
+        .iter()
+        .map(|ns| {
+            let objs = by_ns.get(ns.name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            plan_namespace(ns, labels_of.get(ns.name.as_str()).copied().unwrap_or(&empty), objs, opts)
+        })
+        .collect();
+    for ns in &opts.exempt_namespaces {
+        if !ns_plans.iter().any(|p| &p.name == ns) {
+            findings.push(Finding::new(
+                Code::PlanUnknownExemptNamespace,
+                ObjectRef::new("Namespace", None, ns),
+                "exempted namespace is not in the input",
+            ));
+        }
+    }
+    for user in &opts.exempt_users {
+        let controller = user
+            .strip_prefix("system:serviceaccount:kube-system:")
+            .is_some_and(|sa| CONTROLLER_ACCOUNTS.contains(&sa) || sa.ends_with("-controller"));
+        if controller {
+            findings.push(Finding::new(
+                Code::PlanExemptControllerUser,
+                ObjectRef::new("User", None, user),
+                "exempting a controller's service account exempts every pod its workloads create, \
+                 so anyone who can create such a workload bypasses Pod Security",
+            ));
+        }
+    }
+
+    // Defaults: the PSPs every authenticated user or every service account may use everywhere.
+    let mut default_psps: BTreeSet<String> = discover::cluster_wide_authenticated_psps(&rbac.grants);
+    default_psps.extend(discover::cluster_wide_service_account_psps(&rbac.grants));
+    let default_level = crate::mapping::loosest(&mappings, default_psps.iter().map(String::as_str), false)
+        .unwrap_or(Level::Privileged);
+    let pinned = if default_level == Level::Privileged { Version::Latest } else { opts.enforce_version };
+    let admission = AdmissionPlan {
+        config_api_version: config_api_version(opts.enforce_version),
+        enforce: default_level,
+        enforce_version: pinned,
+        audit: default_level,
+        audit_version: Version::Latest,
+        warn: default_level,
+        warn_version: Version::Latest,
+        default_from_psps: default_psps.into_iter().collect(),
+        exempt_namespaces: opts.exempt_namespaces.iter().cloned().collect(),
+        exempt_users: opts.exempt_users.iter().cloned().collect(),
+        exempt_runtime_classes: opts.exempt_runtime_classes.iter().cloned().collect(),
+    };
+
+    let psp_admission_active = !inv.psps.is_empty()
+        && !matches!(opts.enforce_version, Version::Minor(m) if m >= 25);
+    let existing: BTreeSet<&str> = inv.namespaces.iter().map(|n| n.metadata.name.as_str()).collect();
+    let psp_bypass = psp_admission_active.then(|| BypassPlan {
+        psp: BYPASS_PSP,
+        cluster_role: BYPASS_CLUSTER_ROLE,
+        role_binding: BYPASS_ROLE_BINDING,
+        namespaces: ns_plans
+            .iter()
+            .filter(|p| !p.exempt && existing.contains(p.name.as_str()))
+            .map(|p| p.name.clone())
+            .collect(),
+    });
+
+    let mut cleanup = CleanupPlan::default();
+    cleanup.delete.extend(rbac.psp_only_bindings.iter().cloned());
+    cleanup.delete.extend(rbac.psp_only_roles.iter().cloned());
+    cleanup.delete.extend(inv.psps.iter().map(|p| ObjectRef::new("PodSecurityPolicy", None, &p.metadata.name)));
+    cleanup.delete.dedup();
+    cleanup.manual = rbac.psp_rules_in_mixed_roles.keys().cloned().collect();
+    for o in inv.pod_objects.iter().filter(|o| o.kind == PodKind::Pod && o.is_live()) {
+        if let Some(psp) = discover::admitted::admitting_psp(o) {
+            *cleanup.running_pods_by_psp.entry(psp.to_owned()).or_default() += 1;
+        }
+    }
+
+    let policies = mappings
+        .values()
+        .map(|m| PolicyRow { name: m.name.clone(), level: m.level, strict_level: m.strict_level, mutating: m.is_mutating() })
+        .collect();
+    crate::findings::sort(&mut findings);
+    Plan {
+        schema_version: PLAN_SCHEMA_VERSION,
+        name: opts.name.clone(),
+        cluster_version: opts.enforce_version,
+        psp_admission_active,
+        namespaces: ns_plans,
+        admission,
+        psp_bypass,
+        cleanup,
+        policies,
+        findings,
+    }
+}

@@ -1,0 +1,212 @@
+//! Rendering a plan into the files of a migration directory. Pure: returns (file name, text)
+//! pairs; writing them is the caller's job.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::findings::ObjectRef;
+use crate::plan::{BYPASS_CLUSTER_ROLE, BYPASS_PSP, BYPASS_ROLE_BINDING, NamespacePlan, Plan};
+
+pub const AUDIT_WARN: &str = "0001-audit-warn.yaml";
+pub const ENFORCE: &str = "0002-enforce.yaml";
+pub const PSP_BYPASS: &str = "0003-psp-bypass.yaml";
+pub const CLEANUP: &str = "0004-cleanup.yaml";
+pub const ADMISSION_CONFIGURATION: &str = "admission-configuration.yaml";
+pub const PLAN_JSON: &str = "plan.json";
+pub const REPORT: &str = "REPORT.md";
+
+/// The label step files, by step number.
+pub fn step_file(step: u32) -> Option<&'static str> {
+    match step {
+        1 => Some(AUDIT_WARN),
+        2 => Some(ENFORCE),
+        3 => Some(PSP_BYPASS),
+        4 => Some(CLEANUP),
+        _ => None,
+    }
+}
+
+fn yaml_docs(header: &str, docs: &[Value]) -> String {
+    let mut out = String::new();
+    for line in header.lines() {
+        let _ = writeln!(out, "# {line}").map(|_| ());
+    }
+    for doc in docs {
+        out.push_str("---\n");
+        out.push_str(&serde_saphyr::to_string(doc).unwrap_or_default());
+    }
+    if docs.is_empty() {
+        out.push_str("# (nothing to do)\n");
+    }
+    out
+}
+
+fn namespace_manifest(ns: &NamespacePlan, step: u32) -> Option<Value> {
+    let labels = ns.step_labels(step);
+    if ns.exempt || labels.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": ns.name, "labels": labels},
+    }))
+}
+
+fn object_ref_manifest(r: &ObjectRef) -> Value {
+    let api_version = match r.kind.as_str() {
+        "PodSecurityPolicy" => "policy/v1beta1",
+        _ => "rbac.authorization.k8s.io/v1",
+    };
+    let mut meta = json!({"name": r.name});
+    if let Some(ns) = &r.namespace {
+        meta["namespace"] = json!(ns);
+    }
+    json!({"apiVersion": api_version, "kind": r.kind, "metadata": meta})
+}
+
+/// Every file of the migration directory, in a stable order.
+pub fn render(plan: &Plan, namespaces_in_input: &[String]) -> Vec<(&'static str, String)> {
+    let exists = |ns: &NamespacePlan| namespaces_in_input.contains(&ns.name);
+    let step_docs = |step| -> Vec<Value> {
+        plan.namespaces.iter().filter(|n| exists(n)).filter_map(|n| namespace_manifest(n, step)).collect()
+    };
+    let mut files = vec![
+        (
+            AUDIT_WARN,
+            yaml_docs(
+                &format!(
+                    "Step 1 — audit and warn labels for plan {:?}. Changes nothing for workloads:\n\
+                     violations show as warnings and audit annotations. Apply with:\n  \
+                     psa-migrate apply --plan <dir> --step 1\n\
+                     or: kubectl apply --server-side --field-manager=psa-migrate -f {AUDIT_WARN}",
+                    plan.name
+                ),
+                &step_docs(1),
+            ),
+        ),
+        (
+            ENFORCE,
+            yaml_docs(
+                &format!(
+                    "Step 2 — enforce labels, pinned to {}. Soak step 1 first and fix what it\n\
+                     reports. Apply with: psa-migrate apply --plan <dir> --step 2 (server-side\n\
+                     dry-run first), or kubectl apply --server-side --field-manager=psa-migrate -f {ENFORCE}",
+                    plan.cluster_version
+                ),
+                &step_docs(2),
+            ),
+        ),
+    ];
+    if let Some(bypass) = &plan.psp_bypass {
+        let mut docs = vec![
+            json!({
+                "apiVersion": "policy/v1beta1",
+                "kind": "PodSecurityPolicy",
+                "metadata": {"name": BYPASS_PSP, "annotations": {
+                    "seccomp.security.alpha.kubernetes.io/allowedProfileNames": "*"}},
+                "spec": {
+                    "privileged": true,
+                    "allowPrivilegeEscalation": true,
+                    "allowedCapabilities": ["*"],
+                    "volumes": ["*"],
+                    "hostNetwork": true,
+                    "hostPorts": [{"min": 0, "max": 65535}],
+                    "hostIPC": true,
+                    "hostPID": true,
+                    "runAsUser": {"rule": "RunAsAny"},
+                    "seLinux": {"rule": "RunAsAny"},
+                    "supplementalGroups": {"rule": "RunAsAny"},
+                    "fsGroup": {"rule": "RunAsAny"},
+                },
+            }),
+            json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": BYPASS_CLUSTER_ROLE},
+                "rules": [{"apiGroups": ["policy"], "resources": ["podsecuritypolicies"],
+                           "resourceNames": [BYPASS_PSP], "verbs": ["use"]}],
+            }),
+        ];
+        for ns in &bypass.namespaces {
+            docs.push(json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": BYPASS_ROLE_BINDING, "namespace": ns},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": BYPASS_CLUSTER_ROLE},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                              "name": format!("system:serviceaccounts:{ns}")}],
+            }));
+        }
+        files.push((
+            PSP_BYPASS,
+            yaml_docs(
+                "Step 3 — PSP bypass (official step 3.d), only while the PSP admission plugin runs.\n\
+                 A fully privileged, non-mutating PSP that every service account of each migrated\n\
+                 namespace may use: PSP prefers non-mutating policies, so pods there are no longer\n\
+                 changed or restricted by PSP; Pod Security Admission now guards them.\n\
+                 Roll back per namespace with: kubectl delete -n <ns> rolebinding disable-psp",
+                &docs,
+            ),
+        ));
+    }
+    let mut cleanup_header = String::from(
+        "Step 4 — clean-up, after the PodSecurityPolicy admission plugin is off and a soak.\n\
+         Deletes the PSPs and the RBAC objects that grant nothing but `use` on PSPs.\n\
+         psa-migrate apply --step 4 refuses while a running pod was admitted by a PSP.",
+    );
+    for r in &plan.cleanup.manual {
+        let _ = write!(cleanup_header, "\nEdit by hand (grants more than PSP use, never deleted): {r}");
+    }
+    let mut delete: Vec<Value> = plan.cleanup.delete.iter().map(object_ref_manifest).collect();
+    if plan.psp_bypass.is_some() {
+        delete.push(object_ref_manifest(&ObjectRef::new("ClusterRole", None, BYPASS_CLUSTER_ROLE)));
+        delete.push(object_ref_manifest(&ObjectRef::new("PodSecurityPolicy", None, BYPASS_PSP)));
+    }
+    files.push((CLEANUP, yaml_docs(&cleanup_header, &delete)));
+    files.push((ADMISSION_CONFIGURATION, admission_configuration(plan)));
+    let mut plan_json = serde_json::to_string_pretty(plan).unwrap_or_default();
+    plan_json.push('\n');
+    files.push((PLAN_JSON, plan_json));
+    files.push((REPORT, crate::output::plan::report_markdown(plan)));
+    files
+}
+
+fn admission_configuration(plan: &Plan) -> String {
+    let a = &plan.admission;
+    let doc = json!({
+        "apiVersion": "apiserver.config.k8s.io/v1",
+        "kind": "AdmissionConfiguration",
+        "plugins": [{
+            "name": "PodSecurity",
+            "configuration": {
+                "apiVersion": a.config_api_version,
+                "kind": "PodSecurityConfiguration",
+                "defaults": {
+                    "enforce": a.enforce, "enforce-version": a.enforce_version,
+                    "audit": a.audit, "audit-version": a.audit_version,
+                    "warn": a.warn, "warn-version": a.warn_version,
+                },
+                "exemptions": {
+                    "usernames": a.exempt_users,
+                    "runtimeClasses": a.exempt_runtime_classes,
+                    "namespaces": a.exempt_namespaces,
+                },
+            },
+        }],
+    });
+    let from = if a.default_from_psps.is_empty() {
+        "no PSP is usable by every authenticated user or service account: privileged/latest".to_owned()
+    } else {
+        format!("from the PSPs every authenticated user or service account may use: {}", a.default_from_psps.join(", "))
+    };
+    yaml_docs(
+        &format!(
+            "PodSecurity admission plugin configuration for the kube-apiserver\n\
+             (--admission-control-config-file). Defaults apply to namespaces without labels;\n\
+             defaults {from}."
+        ),
+        &[doc],
+    )
+}

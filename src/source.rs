@@ -1,0 +1,4 @@
+//! Where an inventory comes from: offline files (exports, manifests, stdin) or a live cluster.
+
+pub mod offline;
+pub mod live;

@@ -1,0 +1,800 @@
+//! The live source: reads a cluster through the API server named by the kubeconfig, as kubectl
+//! would, into the same [`Inventory`] the offline source builds from files.
+//!
+//! Steps:
+//! 1. Discovery: `/version`, `/apis` (which group/versions are served) and
+//!    `/apis/policy/v1beta1` (whether PodSecurityPolicies can still be read; they cannot on
+//!    Kubernetes 1.25+, which is reported as an `api-not-served` entry, not as an error).
+//! 2. One paginated list per resource kind ([`KINDS`]; Secrets are never read), a few kinds at
+//!    a time. Each page's body is decoded as soon as it arrives through the offline decoder
+//!    ([`crate::decode`]), so memory holds compact records plus at most one raw page per kind
+//!    being read.
+//! 3. Faults are per kind: 429 and 5xx are retried (bounded, see [`http::RetryPolicy`]), an
+//!    expired continue token (410) restarts that kind's list, and anything else (403, timeouts,
+//!    exhausted retries) marks the kind in `inventory.unavailable` and the run goes on.
+//!
+//! This module and `apply` are the only async code in the crate; it prints nothing itself
+//! (progress bars aside), and returns notices and errors for the app layer to print.
+
+pub mod http;
+pub mod page;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use crate::decode::add_to_inventory;
+use crate::model::inventory::{Inventory, Provenance, ServerVersion, Unavailable};
+
+pub use self::http::{Failure, Fetcher, RetryPolicy};
+use self::page::PageSeed;
+
+/// Stable codes of [`Unavailable`] entries written by the live source.
+pub mod code {
+    /// The server does not serve the resource's API group/version (404): e.g. PSPs on 1.25+.
+    /// Nothing exists to read, so this is a notice, not an error.
+    pub const API_NOT_SERVED: &str = "api-not-served";
+    /// 403: the kubeconfig user may not list the resource.
+    pub const FORBIDDEN: &str = "forbidden";
+    /// 401: the server did not accept the credentials.
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    /// No complete answer within `--request-timeout`.
+    pub const TIMEOUT: &str = "timeout";
+    /// 429 or 5xx on every attempt.
+    pub const SERVER_ERROR: &str = "server-error";
+    /// Connection or TLS failure on every attempt.
+    pub const UNREACHABLE: &str = "unreachable";
+    /// The list's continue token expired (410) more often than the restart budget allows.
+    pub const EXPIRED: &str = "expired";
+    /// A 2xx answer that is not a Kubernetes list.
+    pub const INVALID_RESPONSE: &str = "invalid-response";
+    /// Any other HTTP error.
+    pub const REQUEST_FAILED: &str = "request-failed";
+}
+
+/// Whether an unavailable kind is an error (exit code 2) rather than a fact about the server.
+pub fn is_error(u: &Unavailable) -> bool {
+    u.code != code::API_NOT_SERVED
+}
+
+/// One resource kind the live source reads.
+#[derive(Clone, Copy, Debug)]
+pub struct KindSpec {
+    /// Plural resource name, as in the URL.
+    pub resource: &'static str,
+    /// `kind` of the objects (items of a list carry none on the wire).
+    pub kind: &'static str,
+    pub namespaced: bool,
+    /// Group/versions to try in order (`v1` is the core group). A 404 moves on to the next,
+    /// e.g. CronJobs are `batch/v1` from Kubernetes 1.21 and `batch/v1beta1` before.
+    pub versions: &'static [&'static str],
+}
+
+impl KindSpec {
+    pub fn group(&self) -> &'static str {
+        self.versions[0].rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    /// `pods`, `deployments.apps`, `podsecuritypolicies.policy`.
+    pub fn qualified(&self) -> String {
+        match self.group() {
+            "" => self.resource.to_owned(),
+            g => format!("{}.{g}", self.resource),
+        }
+    }
+}
+
+const RBAC: &[&str] = &["rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1"];
+
+/// Everything the live source reads, biggest first so the long lists start early. Secrets are
+/// deliberately absent: the tool never needs them and must not be the reason they are read.
+pub const KINDS: &[KindSpec] = &[
+    KindSpec { resource: "pods", kind: "Pod", namespaced: true, versions: &["v1"] },
+    KindSpec {
+        resource: "replicasets",
+        kind: "ReplicaSet",
+        namespaced: true,
+        versions: &["apps/v1"],
+    },
+    KindSpec {
+        resource: "deployments",
+        kind: "Deployment",
+        namespaced: true,
+        versions: &["apps/v1"],
+    },
+    KindSpec {
+        resource: "statefulsets",
+        kind: "StatefulSet",
+        namespaced: true,
+        versions: &["apps/v1"],
+    },
+    KindSpec {
+        resource: "daemonsets",
+        kind: "DaemonSet",
+        namespaced: true,
+        versions: &["apps/v1"],
+    },
+    KindSpec {
+        resource: "replicationcontrollers",
+        kind: "ReplicationController",
+        namespaced: true,
+        versions: &["v1"],
+    },
+    KindSpec { resource: "jobs", kind: "Job", namespaced: true, versions: &["batch/v1"] },
+    KindSpec {
+        resource: "cronjobs",
+        kind: "CronJob",
+        namespaced: true,
+        versions: &["batch/v1", "batch/v1beta1"],
+    },
+    KindSpec { resource: "podtemplates", kind: "PodTemplate", namespaced: true, versions: &["v1"] },
+    KindSpec { resource: "namespaces", kind: "Namespace", namespaced: false, versions: &["v1"] },
+    KindSpec {
+        resource: "serviceaccounts",
+        kind: "ServiceAccount",
+        namespaced: true,
+        versions: &["v1"],
+    },
+    KindSpec {
+        resource: "podsecuritypolicies",
+        kind: "PodSecurityPolicy",
+        namespaced: false,
+        versions: &["policy/v1beta1"],
+    },
+    KindSpec { resource: "roles", kind: "Role", namespaced: true, versions: RBAC },
+    KindSpec { resource: "clusterroles", kind: "ClusterRole", namespaced: false, versions: RBAC },
+    KindSpec { resource: "rolebindings", kind: "RoleBinding", namespaced: true, versions: RBAC },
+    KindSpec {
+        resource: "clusterrolebindings",
+        kind: "ClusterRoleBinding",
+        namespaced: false,
+        versions: RBAC,
+    },
+];
+
+/// `--request-timeout`: kubectl's syntax (`0` = none, a bare number = seconds, otherwise a Go
+/// duration such as `30s`, `1m30s`, `500ms`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestTimeout(pub Option<Duration>);
+
+impl FromStr for RequestTimeout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_duration(s).map(|d| RequestTimeout((!d.is_zero()).then_some(d)))
+    }
+}
+
+impl fmt::Display for RequestTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(d) => f.write_str(&format_duration(d)),
+            None => f.write_str("0"),
+        }
+    }
+}
+
+/// Parses a Go-style duration (`1h2m3.5s`, `250ms`, `1us`); a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    let bad = || format!("invalid duration {text:?}: use e.g. 30s, 1m, 1m30s, 500ms or 0 for none");
+    if s.is_empty() || s.starts_with('-') {
+        return Err(bad());
+    }
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut rest = s.strip_prefix('+').unwrap_or(s);
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let nanos_per = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return Err(bad()),
+        };
+        rest = &rest[unit_len..];
+        total += number * nanos_per;
+    }
+    if !total.is_finite() || total > u64::MAX as f64 {
+        return Err(bad());
+    }
+    Ok(Duration::from_nanos(total as u64))
+}
+
+/// `30s`, `1m30s`, `250ms`: for messages.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if !ms.is_multiple_of(1000) || ms == 0 {
+        return format!("{ms}ms");
+    }
+    let secs = d.as_secs();
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s}s"),
+    }
+}
+
+/// Options of the live source (resolved from the command line).
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// `--kubeconfig`; without it `KUBECONFIG` (a list of files, merged) or `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--context`; without it the kubeconfig's current context.
+    pub context: Option<String>,
+    /// `-n`: read namespaced kinds of this namespace only (cluster-scoped kinds are read whole).
+    pub namespace: Option<String>,
+    /// Per-request timeout; `None` waits forever.
+    pub request_timeout: Option<Duration>,
+    /// `limit` per list page; 0 asks for everything at once.
+    pub chunk_size: u32,
+    /// Kinds listed at the same time.
+    pub concurrency: usize,
+    pub retry: RetryPolicy,
+    /// Times one kind's list may restart after its continue token expired (410).
+    pub max_restarts: u32,
+    /// Draw progress bars on stderr (the app decides: a terminal and no `-q`).
+    pub progress: bool,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            kubeconfig: None,
+            context: None,
+            namespace: None,
+            request_timeout: Some(Duration::from_secs(30)),
+            chunk_size: 500,
+            concurrency: 4,
+            retry: RetryPolicy::default(),
+            max_restarts: 3,
+            progress: false,
+        }
+    }
+}
+
+/// What a live read produced.
+#[derive(Debug)]
+pub struct LiveRead {
+    /// Sorted; kinds that could not be read are in `inventory.unavailable`.
+    pub inventory: Inventory,
+    /// The cluster's server URL (also every object's provenance).
+    pub server: String,
+    /// Things the user should know that are not errors (e.g. the server version is unknown).
+    pub notices: Vec<String>,
+    /// Objects that could not be decoded: `GET <path>: items[i].<field>: <message>`.
+    pub errors: Vec<String>,
+    /// `Warning` headers the server sent (the PSP deprecation warning filtered out).
+    pub warnings: Vec<String>,
+    /// Times a kind's list restarted after an expired continue token.
+    pub restarts: u32,
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+}
+
+impl LiveRead {
+    /// Whether the run should end with exit code 2: undecodable objects, or kinds that could not
+    /// be read for a reason other than the server not serving them.
+    pub fn had_errors(&self) -> bool {
+        !self.errors.is_empty() || self.inventory.unavailable.iter().any(is_error)
+    }
+}
+
+/// A failure that stops the live read as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("cannot load the kubeconfig: {0}")]
+    Kubeconfig(String),
+    #[error("cannot create a client for {server}: {message}")]
+    Client { server: String, message: String },
+    #[error("cannot reach the cluster at {server}: {failure}")]
+    Unreachable { server: String, failure: Failure },
+    #[error("the cluster at {server} rejected the credentials of the kubeconfig user: {failure}")]
+    Unauthorized { server: String, failure: Failure },
+}
+
+/// The kube client configuration for these options: kubeconfig like kubectl, kube's own retry
+/// layer off (we retry ourselves, with bounds), connect timeout no longer than the request
+/// timeout.
+pub async fn load_config(opts: &LiveOptions) -> Result<Config, LiveError> {
+    let kopts = KubeConfigOptions { context: opts.context.clone(), ..KubeConfigOptions::default() };
+    let mut config = match &opts.kubeconfig {
+        Some(path) => {
+            let kc = Kubeconfig::read_from(path).map_err(|e| {
+                LiveError::Kubeconfig(format!("{}: {}", path.display(), http::error_chain(&e)))
+            })?;
+            Config::from_custom_kubeconfig(kc, &kopts).await.map_err(|e| {
+                LiveError::Kubeconfig(format!("{}: {}", path.display(), http::error_chain(&e)))
+            })?
+        }
+        None => match Config::from_kubeconfig(&kopts).await {
+            Ok(c) => c,
+            // kubectl falls back to the in-cluster service account when there is no kubeconfig.
+            Err(e) => match (opts.context.is_none(), Config::incluster()) {
+                (true, Ok(c)) => c,
+                _ => return Err(LiveError::Kubeconfig(http::error_chain(&e))),
+            },
+        },
+    };
+    config.default_retry = true;
+    config.read_timeout = None;
+    if let Some(t) = opts.request_timeout {
+        config.connect_timeout = Some(config.connect_timeout.map_or(t, |c| c.min(t)));
+    }
+    Ok(config)
+}
+
+/// The server URL as users wrote it (without kube's trailing slash).
+pub fn server_url(config: &Config) -> String {
+    config.cluster_url.to_string().trim_end_matches('/').to_owned()
+}
+
+/// Reads the cluster of the kubeconfig.
+pub async fn read_cluster(opts: &LiveOptions) -> Result<LiveRead, LiveError> {
+    let config = load_config(opts).await?;
+    let server = server_url(&config);
+    let client = Client::try_from(config).map_err(|e| LiveError::Client {
+        server: server.clone(),
+        message: http::error_chain(&e),
+    })?;
+    read_with_client(client, server, opts).await
+}
+
+/// Reads the cluster behind `client` (tests may pass a client over a mock service).
+pub async fn read_with_client(
+    client: Client,
+    server: String,
+    opts: &LiveOptions,
+) -> Result<LiveRead, LiveError> {
+    let fetcher = Fetcher::new(client, opts.request_timeout, opts.retry.clone());
+    let mut notices = Vec::new();
+    let mut inv = Inventory::default();
+
+    // Discovery.
+    let version = match fetcher
+        .get("/version", |b| serde_json::from_slice::<ServerVersion>(b).map_err(|e| e.to_string()))
+        .await
+    {
+        Ok(v) => Some(v),
+        Err(f @ (Failure::Timeout { .. } | Failure::Transport { .. })) => {
+            return Err(LiveError::Unreachable { server, failure: f });
+        }
+        Err(f) if f.status_code() == Some(401) => {
+            return Err(LiveError::Unauthorized { server, failure: f });
+        }
+        Err(f) => {
+            notices.push(format!(
+                "server version unknown ({f}); assuming PodSecurityPolicies may be served"
+            ));
+            None
+        }
+    };
+    let served = served_group_versions(&fetcher).await;
+    let psp_served = psp_served(&fetcher, served.as_ref()).await;
+    inv.server_version = version.clone();
+
+    let ctx = Arc::new(Ctx {
+        fetcher,
+        provenance: Provenance::Live { server: server.clone() },
+        namespace: opts.namespace.clone(),
+        chunk_size: opts.chunk_size,
+        max_restarts: opts.max_restarts,
+        served,
+    });
+
+    let multi = MultiProgress::with_draw_target(if opts.progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let style = ProgressStyle::with_template(BAR_TEMPLATE)
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut outcomes: Vec<Option<KindOutcome>> = (0..KINDS.len()).map(|_| None).collect();
+    for (index, spec) in KINDS.iter().enumerate() {
+        if spec.resource == "podsecuritypolicies" && !psp_served {
+            outcomes[index] = Some(KindOutcome::unavailable(Unavailable {
+                resource: spec.qualified(),
+                code: code::API_NOT_SERVED,
+                message: psp_not_served_message(version.as_ref()),
+            }));
+            continue;
+        }
+        let bar = multi.add(
+            ProgressBar::no_length()
+                .with_style(style.clone())
+                .with_prefix(spec.qualified())
+                .with_message("queued"),
+        );
+        let ctx = Arc::clone(&ctx);
+        let semaphore = Arc::clone(&semaphore);
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            bar.set_message("");
+            let outcome = read_kind(&ctx, spec, &bar).await;
+            match &outcome.unavailable {
+                None => bar.finish_with_message("done"),
+                Some(u) => bar.abandon_with_message(u.code),
+            }
+            (index, outcome)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, outcome)) => outcomes[index] = Some(outcome),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    let _ = multi.clear();
+
+    let mut errors = Vec::new();
+    let mut restarts = 0;
+    for outcome in outcomes.into_iter().flatten() {
+        inv.extend(outcome.inventory);
+        inv.unavailable.extend(outcome.unavailable);
+        errors.extend(outcome.errors);
+        restarts += outcome.restarts;
+    }
+    inv.sort();
+    let ctx = Arc::into_inner(ctx).expect("every task has finished");
+    let warnings = ctx
+        .fetcher
+        .warnings()
+        .into_iter()
+        .filter(|w| !w.contains("PodSecurityPolicy is deprecated"))
+        .collect();
+    Ok(LiveRead {
+        inventory: inv,
+        server,
+        notices,
+        errors,
+        warnings,
+        restarts,
+        requests: ctx.fetcher.requests_sent(),
+    })
+}
+
+/// One progress line per kind: `      deployments.apps ⠁ 1,234 read done`.
+const BAR_TEMPLATE: &str = "{prefix:>40} {spinner} {human_pos} read {msg}";
+
+/// The notice for a cluster that no longer serves PSPs.
+pub fn psp_not_served_message(version: Option<&ServerVersion>) -> String {
+    let cluster = match version {
+        Some(v) if !v.git_version.is_empty() => format!("this cluster ({})", v.git_version),
+        _ => "this cluster".to_owned(),
+    };
+    format!(
+        "{cluster} does not serve policy/v1beta1 PodSecurityPolicy (the API was removed in \
+         Kubernetes 1.25), so PSPs cannot be read live. Read them from an offline export \
+         instead: run `psa-migrate export --out DIR` against the cluster before upgrading it, or \
+         pass -f with a saved `kubectl get psp -o yaml`. Continuing with pods, workloads and RBAC."
+    )
+}
+
+struct Ctx {
+    fetcher: Fetcher,
+    provenance: Provenance,
+    namespace: Option<String>,
+    chunk_size: u32,
+    max_restarts: u32,
+    /// Group/versions listed by `/apis` (plus `v1`), when discovery worked.
+    served: Option<BTreeSet<String>>,
+}
+
+#[derive(Default)]
+struct KindOutcome {
+    inventory: Inventory,
+    unavailable: Option<Unavailable>,
+    errors: Vec<String>,
+    restarts: u32,
+}
+
+impl KindOutcome {
+    fn unavailable(u: Unavailable) -> KindOutcome {
+        KindOutcome { unavailable: Some(u), ..KindOutcome::default() }
+    }
+}
+
+/// `/apis`: the group/versions the server serves; `None` when it cannot say.
+async fn served_group_versions(fetcher: &Fetcher) -> Option<BTreeSet<String>> {
+    #[derive(serde::Deserialize)]
+    struct GroupList {
+        #[serde(default)]
+        groups: Vec<Group>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Group {
+        #[serde(default)]
+        versions: Vec<GroupVersion>,
+    }
+    #[derive(serde::Deserialize)]
+    struct GroupVersion {
+        #[serde(default, rename = "groupVersion")]
+        group_version: String,
+    }
+    let list = fetcher
+        .get("/apis", |b| serde_json::from_slice::<GroupList>(b).map_err(|e| e.to_string()))
+        .await
+        .ok()?;
+    let mut served: BTreeSet<String> =
+        list.groups.into_iter().flat_map(|g| g.versions).map(|v| v.group_version).collect();
+    served.insert("v1".to_owned());
+    Some(served)
+}
+
+/// Whether `policy/v1beta1` serves `podsecuritypolicies`. Only a definite "no" (absent from
+/// `/apis`, a 404, or a resource list without it) counts as not served; when discovery cannot
+/// tell, the list itself is tried and reports its own failure.
+async fn psp_served(fetcher: &Fetcher, served: Option<&BTreeSet<String>>) -> bool {
+    #[derive(serde::Deserialize)]
+    struct ResourceList {
+        #[serde(default)]
+        resources: Vec<Resource>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Resource {
+        #[serde(default)]
+        name: String,
+    }
+    if served.is_some_and(|s| !s.contains("policy/v1beta1")) {
+        return false;
+    }
+    match fetcher
+        .get("/apis/policy/v1beta1", |b| {
+            serde_json::from_slice::<ResourceList>(b).map_err(|e| e.to_string())
+        })
+        .await
+    {
+        Ok(list) => list.resources.iter().any(|r| r.name == "podsecuritypolicies"),
+        Err(f) => f.status_code() != Some(404),
+    }
+}
+
+/// Reads one kind, trying its group/versions in order.
+async fn read_kind(ctx: &Ctx, spec: &KindSpec, bar: &ProgressBar) -> KindOutcome {
+    let candidates: Vec<&str> = spec
+        .versions
+        .iter()
+        .copied()
+        .filter(|gv| ctx.served.as_ref().is_none_or(|s| s.contains(*gv)))
+        .collect();
+    for gv in &candidates {
+        match list_kind(ctx, spec, gv, bar).await {
+            Ok(outcome) => return outcome,
+            Err((f, _)) if f.status_code() == Some(404) => continue,
+            Err((failure, restarts)) => {
+                let mut outcome =
+                    KindOutcome::unavailable(unavailable(ctx, spec, gv, &failure, restarts));
+                outcome.restarts = restarts;
+                return outcome;
+            }
+        }
+    }
+    KindOutcome::unavailable(Unavailable {
+        resource: spec.qualified(),
+        code: code::API_NOT_SERVED,
+        message: format!(
+            "the server does not serve {} in {}",
+            spec.resource,
+            spec.versions.join(" or ")
+        ),
+    })
+}
+
+/// A failed list, with the number of restarts it made before failing.
+type ListFailure = (Failure, u32);
+
+/// Lists one kind at one group/version, page by page, restarting from the first page when a
+/// continue token expires (what has been read of the kind so far is dropped).
+async fn list_kind(
+    ctx: &Ctx,
+    spec: &KindSpec,
+    gv: &str,
+    bar: &ProgressBar,
+) -> Result<KindOutcome, ListFailure> {
+    let seed = PageSeed { kind: spec.kind, api_version: gv };
+    // `-n` limits namespaces to the one named: a GET of that object (404: it does not exist).
+    let single = !spec.namespaced && spec.resource == "namespaces" && ctx.namespace.is_some();
+    let mut restarts = 0;
+    'restart: loop {
+        let mut outcome = KindOutcome { restarts, ..KindOutcome::default() };
+        bar.set_position(0);
+        let mut token: Option<String> = None;
+        loop {
+            let path = if single {
+                format!(
+                    "/api/v1/namespaces/{}",
+                    encode(ctx.namespace.as_deref().unwrap_or_default())
+                )
+            } else {
+                list_path(spec, gv, ctx.namespace.as_deref(), ctx.chunk_size, token.as_deref())
+            };
+            let doc = match ctx.fetcher.get(&path, |b| seed.decode(b)).await {
+                Ok(doc) => doc,
+                Err(f) if single && f.status_code() == Some(404) => return Ok(outcome),
+                Err(f) if f.status_code() == Some(410) && restarts < ctx.max_restarts => {
+                    restarts += 1;
+                    continue 'restart;
+                }
+                Err(f) => return Err((f, restarts)),
+            };
+            let next = doc.continue_token().map(str::to_owned);
+            let objects = doc.into_objects();
+            bar.inc(objects.len() as u64);
+            for result in objects {
+                match result {
+                    Ok(decoded) => add_to_inventory(
+                        &mut outcome.inventory,
+                        decoded,
+                        ctx.provenance.clone(),
+                        "default",
+                    ),
+                    Err(e) => outcome.errors.push(format!("GET {path}: {e}")),
+                }
+            }
+            match next {
+                Some(next) if !single => {
+                    if token.as_deref() == Some(next.as_str()) {
+                        let failure = Failure::Decode {
+                            path,
+                            message: "the server returned the same continue token twice".into(),
+                        };
+                        return Err((failure, restarts));
+                    }
+                    token = Some(next);
+                }
+                _ => return Ok(outcome),
+            }
+        }
+    }
+}
+
+/// `/api/v1/pods?limit=500`, `/apis/apps/v1/namespaces/web/deployments?limit=500&continue=…`.
+pub fn list_path(
+    spec: &KindSpec,
+    gv: &str,
+    namespace: Option<&str>,
+    limit: u32,
+    token: Option<&str>,
+) -> String {
+    let root = if gv.contains('/') { format!("/apis/{gv}") } else { format!("/api/{gv}") };
+    let mut path = match namespace.filter(|_| spec.namespaced) {
+        Some(ns) => format!("{root}/namespaces/{}/{}", encode(ns), spec.resource),
+        None => format!("{root}/{}", spec.resource),
+    };
+    let mut sep = '?';
+    if limit > 0 {
+        path.push_str(&format!("{sep}limit={limit}"));
+        sep = '&';
+    }
+    if let Some(t) = token {
+        path.push_str(&format!("{sep}continue={}", encode(t)));
+    }
+    path
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The inventory entry for a kind whose list failed.
+fn unavailable(
+    ctx: &Ctx,
+    spec: &KindSpec,
+    gv: &str,
+    failure: &Failure,
+    restarts: u32,
+) -> Unavailable {
+    let group = gv.rsplit_once('/').map_or("", |(g, _)| g);
+    let (verb, resource) =
+        if !spec.namespaced && spec.resource == "namespaces" && ctx.namespace.is_some() {
+            ("get", "namespaces")
+        } else {
+            ("list", spec.resource)
+        };
+    let scope = match ctx.namespace.as_deref().filter(|_| spec.namespaced) {
+        Some(ns) => format!("in the namespace \"{ns}\""),
+        None => "at the cluster scope".to_owned(),
+    };
+    let (code, message) = match failure {
+        Failure::Status { code: 403, message, .. } => (
+            code::FORBIDDEN,
+            format!(
+                "cannot {verb} {resource} in API group \"{group}\" {scope}: the kubeconfig user \
+                 lacks the \"{verb}\" permission ({message})"
+            ),
+        ),
+        Failure::Status { code: 401, .. } => (code::UNAUTHORIZED, failure.to_string()),
+        Failure::Status { code: 410, .. } => (
+            code::EXPIRED,
+            format!(
+                "{failure}: the list's continue token expired {} times; giving up",
+                restarts + 1
+            ),
+        ),
+        Failure::Status { code: 429 | 500..=599, .. } => (code::SERVER_ERROR, failure.to_string()),
+        Failure::Status { .. } => (code::REQUEST_FAILED, failure.to_string()),
+        Failure::Timeout { .. } => (code::TIMEOUT, failure.to_string()),
+        Failure::Transport { .. } => (code::UNREACHABLE, failure.to_string()),
+        Failure::Decode { .. } => (code::INVALID_RESPONSE, failure.to_string()),
+    };
+    Unavailable { resource: spec.qualified(), code, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_like_kubectl() {
+        let d = |s: &str| parse_duration(s).unwrap();
+        assert_eq!(d("30s"), Duration::from_secs(30));
+        assert_eq!(d("1m"), Duration::from_secs(60));
+        assert_eq!(d("1m30s"), Duration::from_secs(90));
+        assert_eq!(d("500ms"), Duration::from_millis(500));
+        assert_eq!(d("1.5h"), Duration::from_secs(5400));
+        assert_eq!(d("7"), Duration::from_secs(7));
+        assert_eq!(d("0"), Duration::ZERO);
+        for bad in ["", "s", "1x", "-1s", "1m-2s", "abc"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!("0".parse::<RequestTimeout>().unwrap(), RequestTimeout(None));
+        assert_eq!(format_duration(Duration::from_millis(200)), "200ms");
+        assert_eq!(format_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(format_duration(Duration::from_secs(30)), "30s");
+        assert_eq!(format_duration(Duration::from_secs(120)), "2m");
+    }
+
+    #[test]
+    fn list_paths() {
+        let pods = &KINDS[0];
+        assert_eq!(list_path(pods, "v1", None, 500, None), "/api/v1/pods?limit=500");
+        assert_eq!(
+            list_path(pods, "v1", Some("web"), 500, Some("a+b=")),
+            "/api/v1/namespaces/web/pods?limit=500&continue=a%2Bb%3D"
+        );
+        assert_eq!(list_path(pods, "v1", None, 0, Some("t")), "/api/v1/pods?continue=t");
+        let crb = KINDS.iter().find(|k| k.resource == "clusterrolebindings").unwrap();
+        assert_eq!(
+            list_path(crb, "rbac.authorization.k8s.io/v1", Some("web"), 0, None),
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
+        );
+        assert_eq!(crb.qualified(), "clusterrolebindings.rbac.authorization.k8s.io");
+    }
+
+    #[test]
+    fn progress_template_is_valid() {
+        assert!(ProgressStyle::with_template(BAR_TEMPLATE).is_ok());
+    }
+
+    #[test]
+    fn never_reads_secrets() {
+        assert!(KINDS.iter().all(|k| !k.resource.contains("secret")));
+        let names: BTreeSet<&str> = KINDS.iter().map(|k| k.resource).collect();
+        assert_eq!(names.len(), 16);
+    }
+}

@@ -1,0 +1,261 @@
+//! `psa-migrate check` end to end: the built binary on files, directories and stdin; output,
+//! exit codes and error messages.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cmd() -> assert_cmd::Command {
+    let mut c = cargo_bin_cmd!("psa-migrate");
+    c.current_dir(repo()).env_remove("NO_COLOR").env("TERM", "dumb");
+    c
+}
+
+const VIOLATING_POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+spec:
+  hostNetwork: true
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      privileged: true
+";
+
+const RESTRICTED_DEPLOYMENT: &str = r#"{
+  "apiVersion": "apps/v1",
+  "kind": "Deployment",
+  "metadata": {"name": "api", "namespace": "shop"},
+  "spec": {"template": {"metadata": {}, "spec": {
+    "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+    "containers": [{"name": "api", "image": "api", "securityContext": {
+      "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}]
+  }}}
+}"#;
+
+#[test]
+fn stdin_pipeline_reports_upstream_message_and_exits_1() {
+    cmd()
+        .args(["check", "-f", "-", "--level", "baseline"])
+        .write_stdin(VIOLATING_POD)
+        .assert()
+        .code(1)
+        .stdout(
+            "Pod shop/web: would violate PodSecurity \"baseline:latest\": host namespaces \
+             (hostNetwork=true), privileged (container \"app\" must not set \
+             securityContext.privileged=true)\n\
+             1 object checked against PodSecurity \"baseline:latest\": 0 allowed, 1 would violate\n",
+        );
+}
+
+#[test]
+fn options_may_come_before_the_subcommand() {
+    cmd()
+        .args(["-f", "-", "-o", "json", "check", "--level", "restricted", "--version", "v1.24"])
+        .write_stdin(RESTRICTED_DEPLOYMENT)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\"allowed\": true"));
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let out = cmd()
+        .args(["check", "-f", "-", "--level", "restricted", "-o", "json"])
+        .write_stdin(format!("{VIOLATING_POD}---\n{RESTRICTED_DEPLOYMENT}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schemaVersion"], "psa-migrate.check/v1");
+    assert_eq!(v["level"], "restricted");
+    assert_eq!(v["version"], "latest");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    // Sorted by namespace, kind, name: Pod before Deployment in kind order.
+    let pod = &results[0];
+    assert_eq!(pod["kind"], "Pod");
+    assert_eq!(pod["source"], serde_json::json!({"file": "-", "document": 0}));
+    assert_eq!(pod["allowed"], false);
+    assert_eq!(pod["passes"], "privileged");
+    let checks: Vec<&str> =
+        pod["violations"].as_array().unwrap().iter().map(|x| x["check"].as_str().unwrap()).collect();
+    assert_eq!(
+        checks,
+        [
+            "hostNamespaces",
+            "privileged",
+            "allowPrivilegeEscalation",
+            "capabilities_restricted",
+            "runAsNonRoot",
+            "seccompProfile_restricted"
+        ]
+    );
+    assert!(pod["message"].as_str().unwrap().starts_with("host namespaces (hostNetwork=true), "));
+    let deploy = &results[1];
+    assert_eq!((deploy["kind"].as_str(), deploy["allowed"].as_bool()), (Some("Deployment"), Some(true)));
+    assert_eq!(deploy["message"], "");
+    assert_eq!(deploy["source"], serde_json::json!({"file": "-", "document": 1}));
+    assert_eq!(v["summary"]["denied"], 1);
+}
+
+#[test]
+fn without_level_nothing_is_judged() {
+    cmd()
+        .args(["check", "-f", "-"])
+        .write_stdin(VIOLATING_POD)
+        .assert()
+        .code(0)
+        .stdout(
+            "Pod shop/web: passes privileged\n\
+             1 object checked at latest (no level judged): 0 restricted, 0 baseline, 1 privileged\n",
+        );
+}
+
+#[test]
+fn malformed_document_names_file_document_line_and_keeps_going() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pods.yaml");
+    std::fs::write(
+        &file,
+        format!("{VIOLATING_POD}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: \"broken\n---\n{VIOLATING_POD}"),
+    )
+    .unwrap();
+    let out = cmd().args(["check", "--level", "baseline", "-f"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "input errors exit 2 even with findings");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let expected = format!("error: {}: document 1 (line 17, column 9): unclosed quote\n", file.display());
+    assert_eq!(stderr, expected);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.matches("would violate PodSecurity").count(), 2, "{stdout}");
+}
+
+#[test]
+fn wrong_field_type_names_the_field_path() {
+    let bad = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n    containers:\n    - name: c\n      securityContext: {privileged: \"yes\"}\n";
+    cmd()
+        .args(["check", "-f", "-"])
+        .write_stdin(bad)
+        .assert()
+        .code(2)
+        .stderr(
+            "error: -: document 0: items[0].spec.containers[0].securityContext.privileged: \
+             invalid type: string \"yes\", expected a boolean\n",
+        );
+}
+
+#[test]
+fn missing_file_and_bad_flags_exit_2() {
+    cmd()
+        .args(["check", "-f", "does/not/exist.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: does/not/exist.yaml: cannot read: "));
+    cmd()
+        .args(["check", "-f", "-", "--level", "strict"])
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("must be one of privileged, baseline, restricted"));
+    cmd()
+        .args(["check", "-f", "-", "--version", "v1.024"])
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("must be \"latest\" or \"v1.x\""));
+}
+
+#[test]
+fn secrets_and_unknown_kinds_are_counted_never_kept() {
+    let input = "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: shop}\ndata: {password: aHVudGVyMg==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+    let out = cmd().args(["check", "-f", "-", "-o", "json"]).write_stdin(input).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("aHVudGVyMg"), "secret data must never be printed");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["summary"]["ignored_kinds"], serde_json::json!({"ConfigMap": 1, "Secret": 1}));
+}
+
+/// `check -o json` on every upstream fixture directory gives the right `allowed` for every pod.
+#[test]
+fn conformance_directories_through_the_binary() {
+    let Some(root) = conformance_root() else { return };
+    for (level, version, outcome) in [
+        ("restricted", "v1.24", "fail"),
+        ("restricted", "v1.37", "pass"),
+        ("baseline", "v1.0", "fail"),
+        ("baseline", "v1.35", "pass"),
+    ] {
+        let dir = root.join(level).join(version).join(outcome);
+        let out = cmd()
+            .args(["check", "-o", "json", "--level", level, "--version", version, "-f"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let results = v["results"].as_array().unwrap();
+        assert!(!results.is_empty());
+        for r in results {
+            assert_eq!(r["allowed"], outcome == "pass", "{level} {version} {}", r["name"]);
+        }
+        assert_eq!(out.status.code(), Some(if outcome == "pass" { 0 } else { 1 }));
+    }
+}
+
+fn conformance_root() -> Option<PathBuf> {
+    let dir = std::env::var_os("PSA_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        repo().join("../shared/conformance/pod-security-admission/testdata")
+    });
+    if Path::new(&dir).is_dir() {
+        return Some(dir);
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "conformance fixtures missing under CI");
+    eprintln!("NOTICE: conformance fixtures not found at {}; skipping", dir.display());
+    None
+}
+
+fn run_snapshot(args: &[&str]) -> String {
+    let out = cmd().args(args).output().unwrap();
+    format!(
+        "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn snapshot_demo_cluster_text_baseline_v1_24() {
+    insta::assert_snapshot!(run_snapshot(&[
+        "check", "-f", "testdata/clusters/ml-platform", "--level", "baseline", "--version", "v1.24"
+    ]));
+}
+
+#[test]
+fn snapshot_demo_cluster_json_restricted_latest() {
+    insta::assert_snapshot!(run_snapshot(&[
+        "check", "-f", "testdata/clusters/ml-platform", "--level", "restricted", "-o", "json"
+    ]));
+}
+
+#[test]
+fn snapshot_every_cluster_passes_without_level() {
+    for cluster in ["ml-platform", "legacy-eks", "post-125"] {
+        let dir = format!("testdata/clusters/{cluster}");
+        insta::assert_snapshot!(format!("passes_{cluster}"), run_snapshot(&["check", "-f", &dir]));
+    }
+}
+
+#[test]
+fn snapshot_bad_inputs() {
+    insta::assert_snapshot!(run_snapshot(&["check", "-f", "testdata/bad", "--level", "baseline"]));
+}

@@ -1,0 +1,361 @@
+//! `psa-migrate inventory` and `psa-migrate map` end to end: the built binary on the demo
+//! clusters in `testdata/clusters/` and the PSPs in `testdata/psp/`.
+
+use std::path::PathBuf;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cmd() -> assert_cmd::Command {
+    let mut c = cargo_bin_cmd!("psa-migrate");
+    c.current_dir(repo()).env_remove("NO_COLOR").env("TERM", "dumb");
+    c
+}
+
+/// Runs the binary, checks the exit code and returns stdout.
+fn run(args: &[&str], code: i32) -> String {
+    let out = cmd().args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_str(&run(args, 0)).unwrap()
+}
+
+fn namespace<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == name)
+        .unwrap_or_else(|| panic!("no namespace {name}"))
+}
+
+fn findings(report: &Value, code: &str) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .map(|f| {
+            let o = &f["object"];
+            match o["namespace"].as_str() {
+                Some(ns) => {
+                    format!("{} {ns}/{}", o["kind"].as_str().unwrap(), o["name"].as_str().unwrap())
+                }
+                None => format!("{} {}", o["kind"].as_str().unwrap(), o["name"].as_str().unwrap()),
+            }
+        })
+        .collect()
+}
+
+const ML: &str = "testdata/clusters/ml-platform";
+
+#[test]
+fn ml_platform_service_account_paths_and_levels() {
+    let r = json(&["inventory", "-f", ML, "-o", "json"]);
+    assert_eq!(r["schemaVersion"], "psa-migrate.inventory/v1");
+    assert_eq!(r["server_version"], "v1.24.17");
+
+    // ml-workloads: ml-workload-sa may use ml-workload-psp via RoleBinding
+    // ml-workload-rolebinding → Role ml-workload-role (a rule in the extensions group).
+    let ml = namespace(&r, "ml-workloads");
+    let sa = ml["service_accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "ml-workload-sa")
+        .unwrap();
+    let usable: Vec<&str> =
+        sa["usable_psps"].as_array().unwrap().iter().map(|u| u["psp"].as_str().unwrap()).collect();
+    assert_eq!(usable, ["ml-workload-psp", "restricted"]);
+    let via = &sa["usable_psps"][0]["via"][0];
+    assert_eq!(
+        via["binding"],
+        serde_json::json!({"kind": "RoleBinding", "namespace": "ml-workloads", "name": "ml-workload-rolebinding"})
+    );
+    assert_eq!(
+        via["role"],
+        serde_json::json!({"kind": "Role", "namespace": "ml-workloads", "name": "ml-workload-role"})
+    );
+    assert_eq!(
+        via["subject"],
+        serde_json::json!({"kind": "ServiceAccount", "namespace": "ml-workloads", "name": "ml-workload-sa"})
+    );
+    // Every service account gets restricted from the cluster-wide system:serviceaccounts grant;
+    // default gets nothing else.
+    let default =
+        ml["service_accounts"].as_array().unwrap().iter().find(|s| s["name"] == "default").unwrap();
+    assert_eq!(default["usable_psps"].as_array().unwrap().len(), 1);
+    assert_eq!(ml["psp_level"], "baseline");
+    assert_eq!(ml["psp_strict_level"], "privileged");
+    assert_eq!(ml["pods_by_psp"], serde_json::json!({"ml-workload-psp": 5, "restricted": 2}));
+
+    let levels: Vec<(String, String)> = r["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (n["name"].as_str().unwrap().to_owned(), n["psp_level"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    let want = [
+        ("data-pipelines", "restricted"),
+        ("default", "restricted"),
+        ("inference", "baseline"),
+        ("kube-node-lease", "restricted"),
+        ("kube-public", "restricted"),
+        ("kube-system", "privileged"),
+        ("ml-workloads", "baseline"),
+        ("monitoring", "privileged"),
+        ("notebooks", "baseline"),
+    ];
+    let want: Vec<(String, String)> =
+        want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    assert_eq!(levels, want);
+
+    // Grants to named users only (alice, bob in notebooks; system:masters everywhere) do not
+    // count towards the level, but are listed.
+    let nb = namespace(&r, "notebooks");
+    let only: Vec<&str> = nb["requester_only_psps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["psp"].as_str().unwrap())
+        .collect();
+    assert!(only.contains(&"privileged") && only.contains(&"baseline-notebooks"), "{only:?}");
+
+    // The aggregated ClusterRole ml-psp-users (empty rules) aggregates ml-workload-psp.
+    let inference = namespace(&r, "inference");
+    let ms = inference["service_accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "model-server")
+        .unwrap();
+    assert_eq!(ms["usable_psps"][0]["psp"], "ml-workload-psp");
+    assert_eq!(ms["usable_psps"][0]["via"][0]["aggregated_from"], "ml-psp-users:ml-workload-psp");
+
+    assert!(r["ignored_kinds"]["Service"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn ml_platform_findings_and_mutation() {
+    let r = json(&["inventory", "-f", ML, "-o", "json"]);
+    assert_eq!(findings(&r, "rbac-binding-missing-role"), ["RoleBinding data-pipelines/etl-psp"]);
+    assert_eq!(findings(&r, "rbac-psp-resource-typo"), ["Role data-pipelines/etl-psp-typo"]);
+    assert_eq!(
+        findings(&r, "rbac-psp-role-unbound"),
+        ["ClusterRole ml-psp-users:ml-workload-psp", "ClusterRole psp:unused-legacy"]
+    );
+    assert_eq!(
+        findings(&r, "pod-psp-not-usable-by-sa"),
+        ["Pod default/curl-test", "Pod monitoring/debug-shell"]
+    );
+    assert_eq!(findings(&r, "pod-owner-unknown-kind"), ["Pod kube-system/kube-apiserver-node-1"]);
+    // The typo'd role never granted privileged: etl-runner pods got restricted.
+    assert_eq!(
+        namespace(&r, "data-pipelines")["pods_by_psp"],
+        serde_json::json!({"restricted": 2})
+    );
+
+    let wl: Vec<(String, bool)> = r["mutated_workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                format!(
+                    "{} {}/{}",
+                    w["kind"].as_str().unwrap(),
+                    w["namespace"].as_str().unwrap(),
+                    w["name"].as_str().unwrap()
+                ),
+                w["relies_on_psp"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(wl.contains(&("Deployment data-pipelines/etl-runner".into(), true)), "{wl:?}");
+    assert!(wl.contains(&("CronJob ml-workloads/nightly-retrain".into(), true)), "{wl:?}");
+    // baseline-notebooks mutates nothing: the fsGroup came from elsewhere.
+    assert!(wl.contains(&("StatefulSet notebooks/jupyter-bob".into(), false)), "{wl:?}");
+    let bob = r["mutated_workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "jupyter-bob")
+        .unwrap();
+    assert!(bob["explanation"].as_str().unwrap().contains("has no mutating field"));
+    assert_eq!(bob["pods"][0]["differences"][0]["field"], "spec.securityContext.fsGroup");
+
+    let cleanup: Vec<&str> = r["cleanup"]["psp_only_roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert!(cleanup.contains(&"psp:restricted") && !cleanup.contains(&"cluster-admin"));
+}
+
+#[test]
+fn fail_on_threshold() {
+    run(&["inventory", "-f", ML, "-o", "json"], 0);
+    run(&["inventory", "-f", ML, "-o", "json", "--fail-on", "error"], 0);
+    run(&["inventory", "-f", ML, "-o", "json", "--fail-on", "warning"], 1);
+    run(&["map", "-f", "testdata/psp", "-o", "json", "--fail-on", "warning"], 0);
+    // Input errors win: exit 2.
+    run(&["inventory", "-f", "testdata/bad", "-o", "json"], 2);
+}
+
+#[test]
+fn legacy_eks_authenticated_grant_reaches_every_pod() {
+    let r = json(&["inventory", "-f", "testdata/clusters/legacy-eks", "-o", "json"]);
+    for ns in r["namespaces"].as_array().unwrap() {
+        assert_eq!(ns["psp_level"], "privileged", "{}", ns["name"]);
+        assert_eq!(ns["every_requester_psps"][0]["psp"], "eks.privileged");
+    }
+    // The service-account identity does not carry system:authenticated.
+    let storefront = namespace(&r, "storefront");
+    for sa in storefront["service_accounts"].as_array().unwrap() {
+        assert!(sa["usable_psps"].as_array().unwrap().is_empty(), "{sa}");
+    }
+    // extensions/v1beta1 PSPs are read and granted through a wildcard role in payments.
+    let payments = namespace(&r, "payments");
+    let usable: Vec<&str> = payments["usable_psps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["psp"].as_str().unwrap())
+        .collect();
+    assert_eq!(usable, ["eks.privileged", "legacy-extensions-psp"]);
+}
+
+#[test]
+fn post_125_has_no_psp_level() {
+    let r = json(&["inventory", "-f", "testdata/clusters/post-125", "-o", "json"]);
+    assert!(r["psps"].as_array().unwrap().is_empty());
+    for ns in r["namespaces"].as_array().unwrap() {
+        assert_eq!(ns["psp_level"], "none");
+    }
+    assert_eq!(
+        findings(&r, "rbac-grant-unknown-psp"),
+        ["ClusterRole psp:restricted", "Role legacy-app/legacy-psp-user"]
+    );
+    let m = json(&["map", "-f", "testdata/clusters/post-125", "-o", "json"]);
+    assert!(m["policies"].as_array().unwrap().is_empty());
+}
+
+fn levels_of(report: &Value) -> Vec<(String, String, String)> {
+    report["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["level"].as_str().unwrap().to_owned(),
+                p["strict_level"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The Kubernetes documentation's example PSPs, piped through stdin: privileged / privileged /
+/// restricted (practical), privileged in all three cases (strict).
+#[test]
+fn map_docs_examples_from_stdin() {
+    let mut input = String::new();
+    for f in ["k8s-docs-privileged", "k8s-docs-baseline", "k8s-docs-restricted"] {
+        input.push_str(
+            &std::fs::read_to_string(repo().join(format!("testdata/psp/{f}.yaml"))).unwrap(),
+        );
+        input.push_str("\n---\n");
+    }
+    let out =
+        cmd().args(["map", "-f", "-", "-o", "json"]).write_stdin(input.clone()).output().unwrap();
+    assert!(out.status.success());
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["schemaVersion"], "psa-migrate.map/v1");
+    let s = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    assert_eq!(
+        levels_of(&r),
+        [
+            s("baseline", "privileged", "privileged"),
+            s("privileged", "privileged", "privileged"),
+            s("restricted", "restricted", "privileged"),
+        ]
+    );
+    let restricted = &r["policies"][2];
+    assert_eq!(restricted["assumptions"][0]["field"], "spec.seLinux");
+    assert!(!restricted["mutating_fields"].as_array().unwrap().is_empty());
+
+    // --strict: the text headline uses the strict level; JSON still carries both.
+    let out =
+        cmd().args(["map", "--strict", "-f", "-"]).write_stdin(input.clone()).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("restricted: privileged (practical: restricted)"), "{text}");
+    let out = cmd()
+        .args(["map", "--strict", "-f", "-", "-o", "json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["strict"], true);
+    assert_eq!(r["policies"][2]["level"], "restricted");
+}
+
+#[test]
+fn map_every_testdata_psp() {
+    let r = json(&["map", "-f", "testdata/psp", "-o", "json"]);
+    let got = levels_of(&r);
+    let level = |name: &str| {
+        got.iter().find(|(n, _, _)| n == name).map(|(_, l, s)| (l.as_str(), s.as_str()))
+    };
+    assert_eq!(level("eks.privileged"), Some(("privileged", "privileged")));
+    assert_eq!(level("capabilities-net-raw"), Some(("privileged", "privileged")));
+    assert_eq!(level("capabilities-netbind-only"), Some(("restricted", "privileged")));
+    assert_eq!(level("docker-default"), Some(("restricted", "privileged")));
+    assert_eq!(level("legacy-restricted"), Some(("restricted", "privileged")));
+    assert_eq!(level("selinux-mustrunas-container"), Some(("restricted", "privileged")));
+    assert_eq!(level("selinux-spc"), Some(("privileged", "privileged")));
+    assert_eq!(level("procmount-unmasked"), Some(("privileged", "privileged")));
+    assert_eq!(level("unsafe-sysctls"), Some(("privileged", "privileged")));
+    assert_eq!(level("team-a-baseline"), Some(("baseline", "privileged")));
+    assert_eq!(level("team-b-restricted"), Some(("restricted", "privileged")));
+}
+
+#[test]
+fn other_formats_render() {
+    for format in ["yaml", "markdown", "text"] {
+        let out = run(&["inventory", "-f", ML, "-o", format], 0);
+        assert!(out.contains("ml-workload-psp"), "{format}");
+        let out = run(&["map", "-f", "testdata/psp", "-o", format], 0);
+        assert!(out.contains("eks.privileged"), "{format}");
+    }
+}
+
+#[test]
+fn snapshot_ml_platform_inventory_text() {
+    insta::assert_snapshot!(run(&["inventory", "-f", ML], 0));
+}
+
+#[test]
+fn snapshot_ml_platform_inventory_json() {
+    insta::assert_snapshot!(run(&["inventory", "-f", ML, "-o", "json"], 0));
+}
+
+#[test]
+fn snapshot_ml_platform_map_text() {
+    insta::assert_snapshot!(run(&["map", "-f", ML], 0));
+}

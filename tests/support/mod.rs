@@ -1,0 +1,3 @@
+//! Support code shared by the integration tests.
+
+pub mod fake_api;
