@@ -13,8 +13,11 @@
 //!
 //! Pure: no I/O.
 
+/// Which PSP admitted each pod (`kubernetes.io/psp`).
 pub mod admitted;
+/// RBAC `use` resolution on PodSecurityPolicies.
 pub mod rbac;
+/// Binding subjects as PSP authorization sees them.
 pub mod subjects;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -202,19 +205,34 @@ pub fn service_account_names(
     grants: &[Grant],
     ns: &str,
 ) -> BTreeMap<String, (bool, usize)> {
-    let mut out: BTreeMap<String, (bool, usize)> = BTreeMap::new();
-    out.insert("default".into(), (false, 0));
-    for s in inv.service_accounts.iter().filter(|s| s.namespace.as_deref() == Some(ns)) {
-        out.entry(s.name.clone()).or_default().0 = true;
+    let mut all = service_accounts_by_namespace(inv, grants);
+    let mut out = all.remove(ns).unwrap_or_default();
+    out.entry("default".into()).or_default();
+    out
+}
+
+/// [`service_account_names`] for every namespace at once (one pass over the inventory);
+/// `default` is added for every namespace of [`namespace_names`].
+pub fn service_accounts_by_namespace(
+    inv: &Inventory,
+    grants: &[Grant],
+) -> BTreeMap<String, BTreeMap<String, (bool, usize)>> {
+    let mut out: BTreeMap<String, BTreeMap<String, (bool, usize)>> = BTreeMap::new();
+    for ns in namespace_names(inv).into_keys() {
+        out.entry(ns).or_default().insert("default".into(), (false, 0));
     }
-    for p in inv.pod_objects.iter().filter(|p| p.namespace() == ns) {
-        out.entry(p.spec.service_account().to_owned()).or_default().1 += 1;
+    for s in &inv.service_accounts {
+        if let Some(ns) = s.namespace.as_deref() {
+            out.entry(ns.to_owned()).or_default().entry(s.name.clone()).or_default().0 = true;
+        }
+    }
+    for p in &inv.pod_objects {
+        let sas = out.entry(p.namespace().to_owned()).or_default();
+        sas.entry(p.spec.service_account().to_owned()).or_default().1 += 1;
     }
     for g in grants {
-        if let Principal::ServiceAccount { namespace, name } = &g.principal
-            && namespace == ns
-        {
-            out.entry(name.clone()).or_default();
+        if let Principal::ServiceAccount { namespace, name } = &g.principal {
+            out.entry(namespace.clone()).or_default().entry(name.clone()).or_default();
         }
     }
     out
@@ -269,10 +287,13 @@ pub fn namespace_access(
     mappings: &BTreeMap<String, PolicyMapping>,
 ) -> Vec<NamespaceAccess> {
     let pods = admitted::pods_by_psp(inv);
+    let mut sas = service_accounts_by_namespace(inv, grants);
     namespace_names(inv)
         .into_iter()
         .map(|(ns, exists)| {
-            let service_accounts = service_account_names(inv, grants, &ns)
+            let service_accounts = sas
+                .remove(&ns)
+                .unwrap_or_default()
                 .into_iter()
                 .map(|(name, (in_inventory, pod_objects))| ServiceAccountAccess {
                     usable_psps: usable_by_service_account(grants, &ns, &name),
@@ -390,6 +411,16 @@ pub fn inventory_report(inv: &Inventory) -> InventoryReport {
     findings.extend(mutation_findings);
 
     let granted: BTreeSet<&str> = rbac.grants.iter().map(|g| g.psp.as_str()).collect();
+    // Use on every PSP held only by people and other groups (cluster-admin, system:masters)
+    // does not make a PSP "used": it needs a grant by name, or one that reaches pods.
+    let really_granted: BTreeSet<&str> = rbac
+        .grants
+        .iter()
+        .filter(|g| {
+            !g.all_psps || !matches!(g.principal, Principal::User { .. } | Principal::Group { .. })
+        })
+        .map(|g| g.psp.as_str())
+        .collect();
     let mut pods_per_psp: BTreeMap<&str, usize> = BTreeMap::new();
     for ns in &namespaces {
         for (psp, n) in &ns.pods_by_psp {
@@ -399,11 +430,17 @@ pub fn inventory_report(inv: &Inventory) -> InventoryReport {
     let mut psps = Vec::new();
     for m in mappings.values() {
         findings.extend(mapping::problem_findings(m));
-        if !granted.contains(m.name.as_str()) {
+        if !really_granted.contains(m.name.as_str()) {
+            let msg = if granted.contains(m.name.as_str()) {
+                "no grant names it or reaches pods; only holders of use on every PSP \
+                 (e.g. cluster-admin) can use it"
+            } else {
+                "no grant in the input lets anyone use it"
+            };
             let f = Finding::new(
                 Code::PspNotUsable,
                 ObjectRef::new("PodSecurityPolicy", None, &m.name),
-                "no grant in the input lets anyone use it",
+                msg,
             );
             findings.push(match &m.source {
                 Some(s) => f.with_source(s),

@@ -8,6 +8,7 @@
 //!
 //! Pure: no I/O.
 
+/// The static one-row-per-field PSP → PSS table.
 pub mod table;
 
 use std::collections::BTreeMap;

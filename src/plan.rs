@@ -132,15 +132,22 @@ pub struct NamespacePlan {
     pub dead_objects: Vec<ObjectVerdict>,
 }
 
+/// The label keys a label step sets: 1 = audit and warn (and their versions), 2 = enforce (and
+/// its version). Other steps set no labels.
+pub fn step_keys(step: u32) -> Vec<String> {
+    Mode::ALL.into_iter().filter(|m| m.step() == step).flat_map(|m| [m.level_key(), m.version_key()]).collect()
+}
+
+/// The planned labels of one label step.
+pub fn step_labels(planned: &BTreeMap<String, String>, step: u32) -> BTreeMap<String, String> {
+    let keys = step_keys(step);
+    planned.iter().filter(|(k, _)| keys.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 impl NamespacePlan {
     /// The labels a label step sets (1: audit and warn; 2: enforce), as planned.
     pub fn step_labels(&self, step: u32) -> BTreeMap<String, String> {
-        let keys: Vec<String> = Mode::ALL
-            .into_iter()
-            .filter(|m| m.step() == step)
-            .flat_map(|m| [m.level_key(), m.version_key()])
-            .collect();
-        self.planned_labels.iter().filter(|(k, _)| keys.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+        step_labels(&self.planned_labels, step)
     }
 }
 
@@ -497,5 +504,131 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
         cleanup,
         policies,
         findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::offline::{OfflineOptions, parse_text};
+
+    fn inventory(yaml: &str) -> Inventory {
+        let mut inv = Inventory::default();
+        let mut errors = Vec::new();
+        parse_text(yaml, "t.yaml", false, &OfflineOptions::default(), &mut inv, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        inv.sort();
+        inv
+    }
+
+    fn opts() -> PlanOptions {
+        PlanOptions {
+            name: "t".into(),
+            enforce_version: Version::Minor(24),
+            tighten: false,
+            allow_loosen: false,
+            exempt_namespaces: BTreeSet::new(),
+            exempt_users: BTreeSet::new(),
+            exempt_runtime_classes: BTreeSet::new(),
+        }
+    }
+
+    /// A namespace whose service accounts may use a privileged PSP, running one baseline pod,
+    /// plus a dead privileged Deployment (0 replicas).
+    const CLUSTER: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata: {name: app, labels: {}}
+---
+apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: wide}
+spec: {privileged: true, volumes: ['*'], runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: use-wide}
+rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use], resourceNames: [wide]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: b, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: use-wide}
+subjects: [{kind: Group, name: 'system:serviceaccounts:app', apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: app}
+spec: {containers: [{name: c, image: x}]}
+status: {phase: Running}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: old, namespace: app}
+spec: {replicas: 0, template: {spec: {containers: [{name: c, image: x, securityContext: {privileged: true}}]}}}
+";
+
+    #[test]
+    fn enforce_is_the_looser_audit_the_stricter() {
+        let p = plan(&inventory(CLUSTER), &opts());
+        let ns = &p.namespaces[0];
+        assert_eq!((ns.psp_level, ns.pods_level), (Some(Level::Privileged), Level::Baseline));
+        assert_eq!((ns.enforce, ns.enforce_version), (Level::Privileged, Version::Latest));
+        assert_eq!((ns.audit, ns.audit_version), (Level::Baseline, Version::Latest));
+        assert_eq!(ns.warn, Level::Baseline);
+        assert_eq!(ns.dead_objects.len(), 1, "the 0-replica Deployment is reported, not planned on");
+        assert_eq!(ns.dead_objects[0].passes, Level::Privileged);
+        assert!(ns.blocking.is_empty());
+        assert!(p.psp_admission_active && p.psp_bypass.is_some());
+        assert_eq!(p.admission.config_api_version, "pod-security.admission.config.k8s.io/v1beta1");
+    }
+
+    #[test]
+    fn tighten_enforces_what_pods_need() {
+        let p = plan(&inventory(CLUSTER), &PlanOptions { tighten: true, ..opts() });
+        let ns = &p.namespaces[0];
+        assert_eq!((ns.enforce, ns.enforce_version), (Level::Baseline, Version::Minor(24)));
+    }
+
+    #[test]
+    fn existing_labels_are_kept_unless_the_plan_is_stricter() {
+        let labelled = CLUSTER.replace(
+            "labels: {}",
+            "labels: {pod-security.kubernetes.io/enforce: restricted, pod-security.kubernetes.io/audit: privileged}",
+        );
+        let p = plan(&inventory(&labelled), &opts());
+        let ns = &p.namespaces[0];
+        assert_eq!(ns.enforce, Level::Restricted, "never loosen enforce without --allow-loosen");
+        assert_eq!(ns.audit, Level::Baseline, "a stricter audit replaces the existing one");
+        assert!(ns.reasons.iter().any(|r| r.starts_with("keeps existing enforce=restricted")));
+        let p = plan(&inventory(&labelled), &PlanOptions { allow_loosen: true, ..opts() });
+        assert_eq!(p.namespaces[0].enforce, Level::Privileged);
+    }
+
+    #[test]
+    fn no_psp_means_pods_level_and_nothing_live_passes_restricted() {
+        let empty = "apiVersion: v1\nkind: Namespace\nmetadata: {name: quiet}\n";
+        let p = plan(&inventory(empty), &PlanOptions { enforce_version: Version::Minor(27), ..opts() });
+        let ns = &p.namespaces[0];
+        assert_eq!((ns.psp_level, ns.pods_level, ns.enforce), (None, Level::Restricted, Level::Restricted));
+        assert!(!p.psp_admission_active && p.psp_bypass.is_none());
+        assert_eq!(p.admission.enforce, Level::Privileged, "no PSP for everyone: privileged default");
+        assert_eq!(p.admission.config_api_version, "pod-security.admission.config.k8s.io/v1");
+    }
+
+    #[test]
+    fn step_keys_split_audit_warn_from_enforce() {
+        assert_eq!(
+            step_keys(1),
+            [
+                "pod-security.kubernetes.io/audit",
+                "pod-security.kubernetes.io/audit-version",
+                "pod-security.kubernetes.io/warn",
+                "pod-security.kubernetes.io/warn-version"
+            ]
+        );
+        assert_eq!(step_keys(2), ["pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io/enforce-version"]);
+        assert!(step_keys(3).is_empty());
+        assert_eq!(config_api_version(Version::Minor(22)), "pod-security.admission.config.k8s.io/v1alpha1");
     }
 }

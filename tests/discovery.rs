@@ -164,6 +164,9 @@ fn ml_platform_findings_and_mutation() {
         ["Pod default/curl-test", "Pod monitoring/debug-shell"]
     );
     assert_eq!(findings(&r, "pod-owner-unknown-kind"), ["Pod kube-system/kube-apiserver-node-1"]);
+    // legacy-psp is reachable only through cluster-admin's use on every PSP.
+    assert_eq!(findings(&r, "psp-not-usable"), ["PodSecurityPolicy legacy-psp"]);
+    assert_eq!(findings(&r, "rbac-grant-all-psps"), ["ClusterRole cluster-admin"]);
     // The typo'd role never granted privileged: etl-runner pods got restricted.
     assert_eq!(
         namespace(&r, "data-pipelines")["pods_by_psp"],

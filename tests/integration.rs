@@ -6,3 +6,4 @@ mod support;
 mod fake_api_kubectl;
 mod live;
 mod discovery;
+mod plan_cli;

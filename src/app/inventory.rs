@@ -41,6 +41,7 @@ pub(crate) fn report_exit(input_errors: bool, fail_on: Option<FailOn>, findings:
     }
 }
 
+/// Options of `inventory`.
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
     /// Exit 1 when any finding is at or above this severity (by default findings never change
@@ -49,6 +50,7 @@ pub struct InventoryArgs {
     pub fail_on: Option<FailOn>,
 }
 
+/// Runs `inventory`: reads the input, renders the report, returns the exit code.
 pub fn run(
     g: &GlobalArgs,
     args: &InventoryArgs,

@@ -9,6 +9,7 @@ use crate::app::{AppError, GlobalArgs, Settings, load_inventory};
 use crate::mapping;
 use crate::output;
 
+/// Options of `map`.
 #[derive(Debug, Args)]
 pub struct MapArgs {
     /// Use the strict reading in the text view and headlines: seLinux RunAsAny and a missing
@@ -20,6 +21,7 @@ pub struct MapArgs {
     pub fail_on: Option<FailOn>,
 }
 
+/// Runs `map`: reads the input, renders the mappings, returns the exit code.
 pub fn run(
     g: &GlobalArgs,
     args: &MapArgs,

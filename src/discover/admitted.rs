@@ -60,6 +60,7 @@ pub fn usable_by_pod(grants: &[Grant], ns: &str, sa: &str) -> BTreeSet<String> {
 pub fn admission_findings(inv: &Inventory, grants: &[Grant]) -> Vec<Finding> {
     let psps: BTreeSet<&str> = inv.psps.iter().map(|p| p.metadata.name.as_str()).collect();
     let mut out = Vec::new();
+    let mut usable: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
     for pod in &inv.pod_objects {
         let Some(psp) = admitting_psp(pod) else { continue };
         let ns = pod.namespace();
@@ -76,7 +77,7 @@ pub fn admission_findings(inv: &Inventory, grants: &[Grant]) -> Vec<Finding> {
             );
             continue;
         }
-        if usable_by_pod(grants, ns, sa).contains(psp) {
+        if usable.entry((ns, sa)).or_insert_with(|| usable_by_pod(grants, ns, sa)).contains(psp) {
             continue;
         }
         let others: BTreeSet<String> = grants

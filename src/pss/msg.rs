@@ -64,7 +64,7 @@ pub fn detail_buffer() -> String {
 
 // Display forms of the helpers above. They write straight into the message being formatted, so
 // building a detail costs one allocation instead of one per phrase; checks use them through
-// `format!`.
+// [`detail!`].
 
 fn write_quoted<W: Write, S: AsRef<str>>(
     w: &mut W,

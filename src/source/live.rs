@@ -297,7 +297,10 @@ impl LiveRead {
 /// A failure that stops the live read as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
-    #[error("cannot load the kubeconfig: {0}")]
+    #[error(
+        "cannot load the kubeconfig: {0} (pass --kubeconfig PATH or set KUBECONFIG to read a \
+         cluster, or -f PATH to read files)"
+    )]
     Kubeconfig(String),
     #[error("cannot create a client for {server}: {message}")]
     Client { server: String, message: String },
@@ -314,9 +317,8 @@ pub async fn load_config(opts: &LiveOptions) -> Result<Config, LiveError> {
     let kopts = KubeConfigOptions { context: opts.context.clone(), ..KubeConfigOptions::default() };
     let mut config = match &opts.kubeconfig {
         Some(path) => {
-            let kc = Kubeconfig::read_from(path).map_err(|e| {
-                LiveError::Kubeconfig(format!("{}: {}", path.display(), http::error_chain(&e)))
-            })?;
+            let kc = Kubeconfig::read_from(path)
+                .map_err(|e| LiveError::Kubeconfig(http::error_chain(&e)))?;
             Config::from_custom_kubeconfig(kc, &kopts).await.map_err(|e| {
                 LiveError::Kubeconfig(format!("{}: {}", path.display(), http::error_chain(&e)))
             })?
@@ -330,7 +332,7 @@ pub async fn load_config(opts: &LiveOptions) -> Result<Config, LiveError> {
             },
         },
     };
-    config.default_retry = true;
+    config.default_retry = false;
     config.read_timeout = None;
     if let Some(t) = opts.request_timeout {
         config.connect_timeout = Some(config.connect_timeout.map_or(t, |c| c.min(t)));
@@ -451,7 +453,6 @@ pub async fn read_with_client(
         restarts += outcome.restarts;
     }
     inv.sort();
-    let ctx = Arc::into_inner(ctx).expect("every task has finished");
     let warnings = ctx
         .fetcher
         .warnings()

@@ -1,0 +1,146 @@
+//! `psa-migrate plan` end to end: the committed demo migration, the safety rule on every test
+//! cluster, overwrite protection and the JSON shape.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cmd() -> assert_cmd::Command {
+    let mut c = cargo_bin_cmd!("psa-migrate");
+    c.current_dir(repo()).env_remove("NO_COLOR").env("TERM", "dumb");
+    c
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "journal.json")
+        .collect();
+    names.sort();
+    names
+}
+
+/// `psa-migrate plan -f testdata/clusters/ml-platform` regenerates the committed
+/// `migrations/ml-platform/` byte for byte.
+#[test]
+fn committed_demo_migration_is_up_to_date() {
+    let out = tempfile::tempdir().unwrap();
+    cmd()
+        .args(["plan", "-f", "testdata/clusters/ml-platform", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(0);
+    let committed = repo().join("migrations/ml-platform");
+    assert_eq!(files_in(out.path()), files_in(&committed));
+    for name in files_in(&committed) {
+        let fresh = std::fs::read_to_string(out.path().join(&name)).unwrap();
+        let old = std::fs::read_to_string(committed.join(&name)).unwrap();
+        assert!(
+            fresh == old,
+            "migrations/ml-platform/{name} is stale: run `cargo run -- plan -f testdata/clusters/ml-platform`"
+        );
+    }
+}
+
+/// On every test cluster, the planned enforce level never rejects a live pod or live template,
+/// unless an existing (stricter) enforce label is kept, which the plan must then say.
+#[test]
+fn plan_never_enforces_what_rejects_running_objects() {
+    for cluster in ["ml-platform", "legacy-eks", "post-125"] {
+        let out = tempfile::tempdir().unwrap();
+        let result = cmd()
+            .args(["plan", "-o", "json", "-f", &format!("testdata/clusters/{cluster}"), "--out"])
+            .arg(out.path())
+            .output()
+            .unwrap();
+        assert_eq!(result.status.code(), Some(0), "{cluster}");
+        let plan: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+        assert_eq!(plan["schemaVersion"], "psa-migrate.plan/v1");
+        for ns in plan["namespaces"].as_array().unwrap() {
+            let name = ns["name"].as_str().unwrap();
+            let enforce = ns["enforce"].as_str().unwrap();
+            let version = ns["enforce_version"].as_str().unwrap();
+            let check = cmd()
+                .args(["check", "-o", "json", "-n", name, "--level", enforce, "--version", version])
+                .args(["-f", &format!("testdata/clusters/{cluster}")])
+                .output()
+                .unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+            let kept_existing = ns["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r.as_str().unwrap().starts_with("keeps existing enforce"));
+            let live_rejected: Vec<&str> = report["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["allowed"] == false)
+                .filter_map(|r| {
+                    let n = r["name"].as_str().unwrap();
+                    // Dead objects are reported but never move the plan.
+                    let dead = ns["dead_objects"].as_array().unwrap().iter().any(|d| d["name"] == n);
+                    (!dead).then_some(n)
+                })
+                .collect();
+            assert!(
+                live_rejected.is_empty() || kept_existing,
+                "{cluster}/{name}: enforce {enforce}:{version} rejects {live_rejected:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn refuses_to_overwrite_a_different_plan_without_force() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("p");
+    cmd().args(["plan", "-q", "-f", "testdata/clusters/post-125", "--out"]).arg(&dir).assert().code(0);
+    // Same input again: identical plan, accepted.
+    cmd().args(["plan", "-q", "-f", "testdata/clusters/post-125", "--out"]).arg(&dir).assert().code(0);
+    cmd()
+        .args(["plan", "-f", "testdata/clusters/post-125", "--tighten", "--cluster-version", "v1.30", "--out"])
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds a different plan"));
+    cmd()
+        .args(["plan", "-f", "testdata/clusters/post-125", "--cluster-version", "v1.30", "--force", "--out"])
+        .arg(&dir)
+        .assert()
+        .code(0);
+    let plan = std::fs::read_to_string(dir.join("plan.json")).unwrap();
+    assert!(plan.contains("\"cluster_version\": \"v1.30\""));
+    // No PSP admission after 1.25: no bypass step.
+    assert!(!dir.join("0003-psp-bypass.yaml").exists());
+}
+
+#[test]
+fn exemptions_and_controller_finding() {
+    let out = tempfile::tempdir().unwrap();
+    let result = cmd()
+        .args(["plan", "-o", "json", "-f", "testdata/clusters/ml-platform"])
+        .args(["--exempt-namespace", "kube-system", "--exempt-user"])
+        .arg("system:serviceaccount:kube-system:replicaset-controller")
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    let codes: Vec<&str> =
+        plan["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"plan-exempt-controller-user"), "{codes:?}");
+    let ks = plan["namespaces"].as_array().unwrap().iter().find(|n| n["name"] == "kube-system").unwrap();
+    assert_eq!(ks["exempt"], true);
+    let steps = std::fs::read_to_string(out.path().join("0002-enforce.yaml")).unwrap();
+    assert!(!steps.contains("name: kube-system"));
+    let admission = std::fs::read_to_string(out.path().join("admission-configuration.yaml")).unwrap();
+    assert!(admission.contains("namespaces:\n      - kube-system"), "{admission}");
+    assert!(admission.contains("pod-security.admission.config.k8s.io/v1beta1"));
+}
