@@ -7,6 +7,9 @@ mod export;
 mod inventory;
 mod map;
 mod plan;
+mod diff;
+mod apply;
+mod rollback;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -104,6 +107,14 @@ pub enum Command {
     /// Plan the migration: per-namespace labels, AdmissionConfiguration, PSP bypass and clean-up,
     /// written as ordered files under migrations/<name>/ with plan.json and REPORT.md.
     Plan(plan::PlanArgs),
+    /// Show what a plan's label steps would change: a unified diff of each namespace's Pod
+    /// Security labels, live (or -f) against the plan. Exit 1 when something would change.
+    Diff(diff::DiffArgs),
+    /// Apply a plan's steps to the cluster (default: label steps 1 and 2), after a server-side
+    /// dry run, journaling every write to DIR/journal.json first.
+    Apply(apply::ApplyArgs),
+    /// Undo what apply wrote, from DIR/journal.json, newest first.
+    Rollback(rollback::RollbackArgs),
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +187,9 @@ pub fn run() -> ExitCode {
         Command::Inventory(args) => inventory::run(&cli.global, args, &settings, &mut out),
         Command::Map(args) => map::run(&cli.global, args, &settings, &mut out),
         Command::Plan(args) => plan::run(&cli.global, args, &settings, &mut out),
+        Command::Diff(args) => diff::run(&cli.global, args, &settings, &mut out),
+        Command::Apply(args) => apply::run(&cli.global, args, &settings, &mut out),
+        Command::Rollback(args) => rollback::run(&cli.global, args, &settings, &mut out),
     };
     let _ = out.flush();
     match result {

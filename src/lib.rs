@@ -15,3 +15,4 @@ pub mod mapping;
 pub mod mutation;
 pub mod export;
 pub mod plan;
+pub mod apply;

@@ -246,8 +246,9 @@ fn sorted(list: Option<&Vec<String>>) -> Value {
     }
 }
 
-/// Compares a pod with its template on the fields of migration step 2.c.2; `psp_field` is left
-/// empty (see [`attribute`]).
+/// Compares a pod with its template on the fields of migration step 2.c.2. Each difference
+/// carries in `psp_field` the PSP field that could have made it (none for injected
+/// containers); [`attribute`] then keeps it only where the admitting PSP mutates that field.
 pub fn compare(pod: &PodObject, template: &PodObject) -> Vec<Difference> {
     let mut out = Vec::new();
     let mut push = |field: String, t: Value, p: Value, psp_field: &'static str| {

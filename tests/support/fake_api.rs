@@ -371,98 +371,143 @@ fn minor_of(version: &Value) -> Result<u32, String> {
     digits.parse().map_err(|_| format!("bad server minor version {m:?}"))
 }
 
-fn build_state(cfg: &FakeConfig) -> Result<State, String> {
-    let mut loaded = match &cfg.dir {
-        Some(d) => load::load_dir(d)?,
-        None => load::Loaded::default(),
-    };
-    loaded.objects.extend(cfg.objects.iter().cloned());
-    let version = match (&cfg.version, loaded.server_version.take()) {
-        (Some(v), _) => version_json(v)?,
-        (None, Some(v)) => v,
-        (None, None) => version_json("1.24.17")?,
-    };
-    let minor = minor_of(&version)?;
-    let mut store = Store::default();
-    for def in store::builtin_defs(minor) {
-        store.collections.push(Collection::new(def));
+/// Builds the store one object at a time (objects stream in from the loader).
+struct StoreBuilder {
+    store: Store,
+    minor: u32,
+    now: i64,
+    max_rv: u64,
+    /// Objects that came without a resourceVersion; they get one after loading, above every
+    /// existing one.
+    missing_rv: Vec<(usize, (String, String))>,
+    namespaces_seen: BTreeSet<String>,
+}
+
+impl StoreBuilder {
+    fn new(minor: u32) -> Self {
+        let mut store = Store::default();
+        for def in store::builtin_defs(minor) {
+            store.collections.push(Collection::new(def));
+        }
+        StoreBuilder {
+            store,
+            minor,
+            now: util::now_secs(),
+            max_rv: 0,
+            missing_rv: Vec::new(),
+            namespaces_seen: BTreeSet::new(),
+        }
     }
-    // Existing numeric resourceVersions keep the counter above them.
-    let max_rv = loaded
-        .objects
-        .iter()
-        .filter_map(|o| o["metadata"]["resourceVersion"].as_str()?.parse::<u64>().ok())
-        .max()
-        .unwrap_or(0);
-    let mut rv = max_rv;
-    let now = util::now_secs();
-    let mut namespaces_seen = BTreeSet::new();
-    for mut obj in loaded.objects {
+
+    fn add(&mut self, mut obj: Value) -> Result<(), String> {
         let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_owned();
         let kind = obj["kind"].as_str().unwrap_or_default().to_owned();
         if kind.is_empty() {
-            continue;
+            return Ok(());
         }
         let (group, version) = match api_version.split_once('/') {
             Some((g, v)) => (g.to_owned(), v.to_owned()),
             None => (String::new(), api_version.clone()),
         };
         if group.is_empty() && kind == "Secret" {
-            continue; // never served
+            return Ok(()); // never served
         }
         let group = store::canonical_group(&group, &kind).to_owned();
-        let idx = match store.find_kind(&group, &kind) {
+        let idx = match self.store.find_kind(&group, &kind) {
             Some(i) => i,
-            None if kind == "PodSecurityPolicy" => continue, // 1.25+: gone
+            None if kind == "PodSecurityPolicy" => return Ok(()), // 1.25+: gone
             None => {
                 let namespaced =
                     obj["metadata"]["namespace"].as_str().is_some_and(|s| !s.is_empty());
                 let gv =
                     if group.is_empty() { version.clone() } else { format!("{group}/{version}") };
                 let plural = store::guess_plural(&kind);
-                store.collections.push(Collection::new(ResourceDef::new(
-                    &gv,
-                    &plural,
-                    &kind,
-                    namespaced,
-                    &[],
-                )));
-                store.collections.len() - 1
+                let def = ResourceDef::new(&gv, &plural, &kind, namespaced, &[]);
+                self.store.collections.push(Collection::new(def));
+                self.store.collections.len() - 1
             }
         };
-        let def = store.collections[idx].def.clone();
+        let def = &self.store.collections[idx].def;
+        match obj["metadata"]["resourceVersion"].as_str() {
+            Some(rv) if !rv.is_empty() => {
+                if let Ok(n) = rv.parse::<u64>() {
+                    self.max_rv = self.max_rv.max(n);
+                }
+            }
+            _ => {}
+        }
+        let mut missing = false;
         let mut next = || {
-            rv += 1;
-            rv
+            missing = true;
+            0
         };
-        if let Err(e) = store::normalize(&def, &mut obj, &mut next, now, minor) {
+        if let Err(e) = store::normalize(def, &mut obj, &mut next, self.now, self.minor) {
             return Err(format!("{kind} {}: {e}", obj["metadata"]["name"]));
         }
         let o = Obj::from_value(&obj);
+        drop(obj);
         if def.namespaced {
-            namespaces_seen.insert(o.ns.clone());
+            self.namespaces_seen.insert(o.ns.clone());
         }
-        store.collections[idx].items.insert(o.key(), o);
+        if missing {
+            self.missing_rv.push((idx, o.key()));
+        }
+        self.store.collections[idx].items.insert(o.key(), o);
+        Ok(())
     }
-    if cfg.implicit_namespaces {
-        let ns_idx = store.find("", "v1", "namespaces").expect("namespaces");
-        let def = store.collections[ns_idx].def.clone();
-        for ns in namespaces_seen {
-            if store.collections[ns_idx].items.contains_key(&(String::new(), ns.clone())) {
-                continue;
+
+    fn finish(mut self, implicit_namespaces: bool) -> Result<Store, String> {
+        if implicit_namespaces {
+            let ns_idx = self.store.find("", "v1", "namespaces").expect("namespaces");
+            let def = self.store.collections[ns_idx].def.clone();
+            for ns in std::mem::take(&mut self.namespaces_seen) {
+                let key = (String::new(), ns.clone());
+                if self.store.collections[ns_idx].items.contains_key(&key) {
+                    continue;
+                }
+                let mut obj =
+                    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+                store::normalize(&def, &mut obj, &mut || 0, self.now, self.minor)?;
+                let o = Obj::from_value(&obj);
+                self.store.collections[ns_idx].items.insert(key.clone(), o);
+                self.missing_rv.push((ns_idx, key));
             }
-            let mut obj =
-                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-            let mut next = || {
-                rv += 1;
-                rv
-            };
-            store::normalize(&def, &mut obj, &mut next, now, minor)?;
-            let o = Obj::from_value(&obj);
-            store.collections[ns_idx].items.insert(o.key(), o);
         }
+        let mut rv = self.max_rv;
+        for (idx, key) in std::mem::take(&mut self.missing_rv) {
+            let Some(o) = self.store.collections[idx].items.get_mut(&key) else { continue };
+            if o.rv != "0" {
+                continue; // replaced by a later object that had its own
+            }
+            rv += 1;
+            let mut v = o.value();
+            v["metadata"]["resourceVersion"] = rv.to_string().into();
+            *o = Obj::from_value(&v);
+        }
+        self.store.rv = rv.max(1);
+        Ok(self.store)
     }
-    store.rv = rv.max(1);
+}
+
+fn build_state(cfg: &FakeConfig) -> Result<State, String> {
+    let found = match (&cfg.version, &cfg.dir) {
+        (None, Some(d)) => load::find_version(d)?,
+        _ => None,
+    };
+    let version = match (&cfg.version, found) {
+        (Some(v), _) => version_json(v)?,
+        (None, Some(v)) => v,
+        (None, None) => version_json("1.24.17")?,
+    };
+    let minor = minor_of(&version)?;
+    let mut builder = StoreBuilder::new(minor);
+    if let Some(d) = &cfg.dir {
+        load::stream_dir(d, &mut |obj| builder.add(obj))?;
+    }
+    for obj in &cfg.objects {
+        builder.add(obj.clone())?;
+    }
+    let store = builder.finish(cfg.implicit_namespaces)?;
     let psa_enabled = cfg.psa.enabled.unwrap_or(minor >= 23);
     Ok(State {
         minor,

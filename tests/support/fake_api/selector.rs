@@ -6,6 +6,24 @@
 
 use std::collections::BTreeMap;
 
+/// Something labels can be looked up in.
+pub trait Labels {
+    fn label(&self, key: &str) -> Option<&str>;
+}
+
+impl Labels for BTreeMap<String, String> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+/// Sorted by key (how the store keeps them, compactly).
+impl Labels for [(String, String)] {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| self[i].1.as_str())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     Exists,
@@ -23,14 +41,14 @@ pub struct Requirement {
 }
 
 impl Requirement {
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        let value = labels.get(&self.key);
+    pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
+        let value = labels.label(&self.key);
         match (&self.op, value) {
             (Op::Exists, v) => v.is_some(),
             (Op::DoesNotExist, v) => v.is_none(),
-            (Op::In(set), Some(v)) => set.contains(v),
+            (Op::In(set), Some(v)) => set.iter().any(|s| s == v),
             (Op::In(_), None) => false,
-            (Op::NotIn(set), Some(v)) => !set.contains(v),
+            (Op::NotIn(set), Some(v)) => !set.iter().any(|s| s == v),
             (Op::NotIn(_), None) => true,
             (Op::Gt(n), Some(v)) => v.parse::<i64>().is_ok_and(|x| x > *n),
             (Op::Lt(n), Some(v)) => v.parse::<i64>().is_ok_and(|x| x < *n),
@@ -44,7 +62,7 @@ impl Requirement {
 pub struct LabelSelector(pub Vec<Requirement>);
 
 impl LabelSelector {
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
         self.0.iter().all(|r| r.matches(labels))
     }
 

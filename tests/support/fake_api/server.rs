@@ -1061,7 +1061,7 @@ fn admit_pod(state: &State, store: &Store, pod: &Value) -> Result<Vec<String>, R
     let labels = store.collections[ni]
         .items
         .get(&(String::new(), ns.to_owned()))
-        .map(|o| o.labels.clone())
+        .map(|o| o.labels.iter().cloned().collect())
         .unwrap_or_default();
     let (policy, _) = psa::policy_to_evaluate(&labels, &state.psa.defaults);
     let Ok(doc) = serde_json::from_value::<PodDoc>(pod.clone()) else { return Ok(Vec::new()) };

@@ -189,7 +189,8 @@ pub fn guess_plural(kind: &str) -> String {
 pub struct Obj {
     pub ns: String,
     pub name: String,
-    pub labels: BTreeMap<String, String>,
+    /// Sorted by key.
+    pub labels: Box<[(String, String)]>,
     pub created: Option<i64>,
     pub rv: String,
     pub bytes: Bytes,
@@ -202,15 +203,17 @@ impl Obj {
     pub fn from_value(v: &Value) -> Obj {
         let meta = &v["metadata"];
         let s = |x: &Value| x.as_str().unwrap_or_default().to_owned();
-        let labels = meta["labels"]
+        let mut labels: Vec<(String, String)> = meta["labels"]
             .as_object()
             .map(|m| m.iter().map(|(k, v)| (k.clone(), s(v))).collect())
             .unwrap_or_default();
-        let (bytes, body_offset) = serialize_with_type_first(v);
+        labels.sort();
+        let (mut bytes, body_offset) = serialize_with_type_first(v);
+        bytes.shrink_to_fit();
         Obj {
             ns: s(&meta["namespace"]),
             name: s(&meta["name"]),
-            labels,
+            labels: labels.into_boxed_slice(),
             created: meta["creationTimestamp"].as_str().and_then(parse_rfc3339),
             rv: s(&meta["resourceVersion"]),
             bytes: Bytes::from(bytes),
@@ -327,7 +330,7 @@ impl Collection {
         let ns_filter = q.namespace.as_deref().filter(|_| self.def.namespaced);
         let selecting = !q.labels.is_empty() || !q.fields.is_empty();
         let matches = |o: &Obj| {
-            q.labels.matches(&o.labels)
+            q.labels.matches(&*o.labels)
                 && q.fields.iter().all(|t| t.matches(&field_value(o, &t.field)))
         };
         let mut iter = self

@@ -1,0 +1,345 @@
+//! `psa-migrate apply`: write a plan's steps to the live cluster, after showing the diff and
+//! asking. Also the helpers `diff` and `rollback` share: live options, the runtime, the
+//! confirmation prompt, the progress bar and the printing of run events.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::app::{AppError, GlobalArgs, Settings, exit};
+use crate::apply::api::Cluster;
+use crate::apply::engine::{self, ApplyWork, Event, RunOutcome};
+use crate::apply::journal::{self, Journal};
+use crate::apply::{self as migrate, diff, planfile};
+use crate::output::{Format, Style};
+use crate::source::live::LiveOptions;
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The migration directory written by `psa-migrate plan` (holds plan.json).
+    #[arg(long, value_name = "DIR")]
+    pub plan: PathBuf,
+    /// Apply one step only: 1 audit/warn labels, 2 enforce labels, 3 PSP bypass, 4 clean-up.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4), conflicts_with = "through")]
+    pub step: Option<u32>,
+    /// Apply steps 1 to N (default 2: the label steps; 3 and 4 only when asked for).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4))]
+    pub through: Option<u32>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Enforce even when the server's dry run warns that existing pods would violate the level;
+    /// clean up even while PSPs still admit running pods.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The live-source options of the global flags.
+pub(super) fn live_options(g: &GlobalArgs) -> LiveOptions {
+    LiveOptions {
+        kubeconfig: g.kubeconfig.clone(),
+        context: g.context.clone(),
+        namespace: g.namespace.clone(),
+        request_timeout: g.request_timeout.0,
+        chunk_size: g.chunk_size,
+        progress: false,
+        ..LiveOptions::default()
+    }
+}
+
+/// A runtime for the requests of one command.
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?)
+}
+
+/// Connects to the cluster of the kubeconfig.
+pub(super) fn connect(rt: &tokio::runtime::Runtime, g: &GlobalArgs) -> Result<Cluster, AppError> {
+    rt.block_on(Cluster::connect(&live_options(g))).map_err(|e| AppError::Other(e.into()))
+}
+
+/// Only text output is supported by the writing commands.
+pub(super) fn text_only(settings: &Settings, command: &str) -> Result<(), AppError> {
+    if settings.format != Format::Text {
+        return Err(AppError::Usage(format!("{command} prints text only; -o is not supported")));
+    }
+    Ok(())
+}
+
+/// The writing commands talk to a live cluster only.
+pub(super) fn live_only(g: &GlobalArgs, command: &str) -> Result<(), AppError> {
+    if !g.filename.is_empty() {
+        return Err(AppError::Usage(format!(
+            "{command} writes to a live cluster and cannot use -f; preview against files with \
+             `psa-migrate diff --plan DIR -f PATH`"
+        )));
+    }
+    Ok(())
+}
+
+/// Asks on stderr and reads the answer from stdin; `--yes` skips the question. Refuses when
+/// stdin is not a terminal.
+pub(super) fn confirm(question: &str, yes: bool) -> Result<bool, AppError> {
+    if yes {
+        return Ok(true);
+    }
+    if !io::stdin().is_terminal() {
+        return Err(AppError::Usage(
+            "refusing to write without confirmation: stdin is not a terminal; review the diff, \
+             then re-run with --yes"
+                .to_owned(),
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = io::stderr().flush();
+    let mut answer = String::new();
+    io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+/// A progress bar over `len` items on stderr, hidden when stderr is not a terminal or with -q.
+pub(super) fn progress(len: usize, quiet: bool) -> ProgressBar {
+    if quiet || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr()).with_style(style)
+}
+
+/// Prints run events: writes on stdout, the rest on stderr (notices not with -q), around the
+/// progress bar.
+pub(super) fn printer<'a>(
+    out: &'a mut dyn Write,
+    style: Style,
+    quiet: bool,
+    bar: &'a ProgressBar,
+) -> impl FnMut(Event) + 'a {
+    move |event| {
+        bar.suspend(|| match event {
+            Event::Done(text) => {
+                let _ = writeln!(out, "{text}");
+            }
+            Event::Notice(text) if !quiet => eprintln!("notice: {text}"),
+            Event::Notice(_) => {}
+            Event::Warning(text) => eprintln!("{} {text}", style.paint("33", "warning:")),
+            Event::Error(text) => eprintln!("{} {text}", style.red("error:")),
+        })
+    }
+}
+
+/// Notices on stderr unless -q.
+pub(super) fn notices(list: &[String], quiet: bool) {
+    if quiet {
+        return;
+    }
+    for n in list {
+        eprintln!("notice: {n}");
+    }
+}
+
+/// `1 change`, `2 changes`.
+pub(super) fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+/// The exit code of a run, with its closing lines.
+pub(super) fn finish(
+    outcome: &RunOutcome,
+    verb: &str,
+    journal_path: &std::path::Path,
+    out: &mut dyn Write,
+) -> Result<u8, AppError> {
+    writeln!(out, "{verb} {}", count(outcome.done, "change", "changes"))?;
+    if let Some(fatal) = &outcome.fatal {
+        eprintln!("error: {fatal}");
+        eprintln!(
+            "error: stopped; {} records what was written — re-run to finish, or roll back",
+            journal_path.display()
+        );
+        return Ok(exit::ERROR);
+    }
+    if outcome.failed > 0 {
+        eprintln!(
+            "error: {} not done (see above)",
+            count(outcome.failed, "change was", "changes were")
+        );
+        return Ok(exit::FINDINGS);
+    }
+    Ok(exit::CLEAN)
+}
+
+/// The diff of an apply: label blocks, then object lines.
+fn print_work(
+    out: &mut dyn Write,
+    work: &ApplyWork,
+    steps: &[u32],
+    style: Style,
+) -> io::Result<()> {
+    let label_steps: Vec<u32> =
+        steps.iter().copied().filter(|s| migrate::LABEL_STEPS.contains(s)).collect();
+    let new_name = migrate::steps_label(&label_steps);
+    for ns in &work.namespaces {
+        let (before, after) = ns.psa_before_after();
+        if let Some(text) =
+            diff::namespace_diff(&ns.namespace, "live", &new_name, &before, &after, style)
+        {
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    for c in &work.create {
+        writeln!(out, "{}", diff::object_line(true, &c.key.to_string(), c.step, style))?;
+    }
+    for d in &work.delete {
+        writeln!(out, "{}", diff::object_line(false, &d.key.to_string(), d.step, style))?;
+    }
+    Ok(())
+}
+
+/// Refuses the clean-up while PSPs still admit running pods (live count, else the plan's).
+fn check_cleanup(
+    rt: &tokio::runtime::Runtime,
+    cluster: &Cluster,
+    plan: &planfile::PlanFile,
+    g: &GlobalArgs,
+    force: bool,
+) -> Result<(), AppError> {
+    let counts = match rt.block_on(cluster.running_pods_by_psp(g.chunk_size)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "warning: cannot list pods ({e}); using the counts of plan.json (cleanup.running_pods_by_psp)"
+            );
+            plan.cleanup.running_pods_by_psp.clone()
+        }
+    };
+    let using: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(psp, n)| format!("{psp} ({})", count(*n, "pod", "pods")))
+        .collect();
+    if using.is_empty() {
+        return Ok(());
+    }
+    if !force {
+        return Err(AppError::Usage(format!(
+            "refusing step 4 (clean-up): PodSecurityPolicies still admit running pods: {}. Recreate \
+             those pods under Pod Security Admission first (with the PSP admission plugin off), or \
+             pass --force",
+            using.join(", ")
+        )));
+    }
+    eprintln!(
+        "warning: PSPs still admit running pods ({}); cleaning up anyway (--force)",
+        using.join(", ")
+    );
+    Ok(())
+}
+
+pub fn run(
+    g: &GlobalArgs,
+    args: &ApplyArgs,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<u8, AppError> {
+    live_only(g, "apply")?;
+    text_only(settings, "apply")?;
+    let dir = &args.plan;
+    let plan = planfile::load(dir).map_err(|e| AppError::Usage(e.to_string()))?;
+    let steps = migrate::steps(args.step, args.through);
+    if steps.contains(&3) && !plan.psp_admission_active {
+        return Err(AppError::Usage(
+            "refusing step 3 (PSP bypass): plan.json says the PodSecurityPolicy admission plugin is \
+             not active on this cluster, so there is nothing to bypass"
+                .to_owned(),
+        ));
+    }
+    let load = |step| planfile::load_objects(dir, step).map_err(|e| AppError::Usage(e.to_string()));
+    let bypass = if steps.contains(&3) { load(3)? } else { Vec::new() };
+    let cleanup = if steps.contains(&4) { load(4)? } else { Vec::new() };
+    let journal_path = journal::path(dir);
+    let mut journal = journal::load(&journal_path)
+        .map_err(|e| AppError::Usage(e.to_string()))?
+        .unwrap_or_else(|| Journal::new(&plan.name));
+    if journal.plan != plan.name && !settings.quiet {
+        eprintln!(
+            "warning: the journal {} belongs to plan {:?}, not {:?}",
+            journal_path.display(),
+            journal.plan,
+            plan.name
+        );
+    }
+    let pending = journal.pending().len();
+    if pending > 0 && !settings.quiet {
+        eprintln!(
+            "notice: {} from an earlier run (a write that may not have happened); the live state decides",
+            count(pending, "journal entry is pending", "journal entries are pending")
+        );
+    }
+
+    let rt = runtime()?;
+    let result: Result<u8, AppError> = (|| {
+        let cluster = connect(&rt, g)?;
+        if steps.contains(&4) {
+            check_cleanup(&rt, &cluster, &plan, g, args.force)?;
+        }
+        let work = rt
+            .block_on(engine::gather_apply(
+                &cluster,
+                &plan,
+                &steps,
+                &bypass,
+                &cleanup,
+                &journal,
+                g.namespace.as_deref(),
+                g.chunk_size,
+            ))
+            .map_err(|e| AppError::Other(e.into()))?;
+        notices(&work.notices, settings.quiet);
+        print_work(out, &work, &steps, settings.style)?;
+        let changes = work.changes();
+        if changes == 0 {
+            writeln!(out, "no changes")?;
+            return Ok(exit::CLEAN);
+        }
+        let namespaces = work.namespaces_touched();
+        writeln!(
+            out,
+            "{} to {} would be applied",
+            count(changes, "change", "changes"),
+            count(namespaces, "namespace", "namespaces")
+        )?;
+        out.flush()?;
+        let question = format!(
+            "Apply {} to {}?",
+            count(changes, "change", "changes"),
+            count(namespaces, "namespace", "namespaces")
+        );
+        if !confirm(&question, args.yes)? {
+            eprintln!("aborted; nothing was changed");
+            return Ok(exit::FINDINGS);
+        }
+        let bar =
+            progress(work.namespaces.len() + work.create.len() + work.delete.len(), settings.quiet);
+        bar.set_prefix("applying");
+        let outcome = {
+            let mut report = printer(&mut *out, settings.style, settings.quiet, &bar);
+            rt.block_on(engine::run_apply(
+                &cluster,
+                &work,
+                &mut journal,
+                &journal_path,
+                args.force,
+                &mut report,
+                &bar,
+            ))
+        };
+        bar.finish_and_clear();
+        finish(&outcome, "applied", &journal_path, out)
+    })();
+    rt.shutdown_background();
+    result
+}
