@@ -5,7 +5,7 @@
 //! cargo run --release --example gen_cluster -- --out /tmp/big [--namespaces 2000] [--pods 100000] [--seed 1]
 //! ```
 //!
-//! Pods go to `pods.json` (a `kubectl get pods -A -o json` List), everything else to YAML lists.
+//! Pods and workloads go to JSON lists (`kubectl get … -A -o json`), everything else to YAML lists.
 
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -254,7 +254,12 @@ fn main() {
     write_list("podsecuritypolicies.yaml", psps.to_vec());
     write_list("clusterroles.yaml", cluster_roles);
     write_list("rolebindings.yaml", rb_items);
-    write_list("workloads.yaml", workload_items);
+    // Bulk kinds as JSON (`kubectl get deploy,rs -A -o json`): YAML parsing is an order of
+    // magnitude slower, and real exports of big clusters are usually JSON.
+    let workloads = json!({"apiVersion": "v1", "items": workload_items, "kind": "List", "metadata": {"resourceVersion": ""}});
+    let mut w = BufWriter::new(fs::File::create(out.join("workloads.json")).expect("create workloads.json"));
+    serde_json::to_writer_pretty(&mut w, &workloads).expect("write workloads");
+    w.flush().expect("flush workloads");
     fs::write(
         out.join("version.yaml"),
         "serverVersion:\n  major: \"1\"\n  minor: \"24\"\n  gitVersion: v1.24.17\n  platform: linux/amd64\n",

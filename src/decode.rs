@@ -7,6 +7,7 @@
 //!
 //! Pure: no I/O.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -182,6 +183,9 @@ pub fn decode_value(value: Value) -> Result<Decoded, DecodeError> {
     if let Some(pod_kind) = PodKind::from_kind(&kind) {
         return decode_pod_object(pod_kind, api_version, value).map(|p| Decoded::Pod(Box::new(p)));
     }
+    if !KEPT_KINDS.contains(&kind.as_str()) {
+        return Ok(Decoded::Ignored(kind));
+    }
     match (kind.as_str(), group) {
         ("Namespace", "") => typed::<Namespace>(value).map(|mut ns| {
             ns.metadata.annotations.clear();
@@ -234,12 +238,16 @@ fn kind_of(v: &Value) -> &'static str {
 
 /// Deserializes a typed value, reporting the field path of any error.
 fn typed<T: de::DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    typed_de(value)
+}
+
+fn typed_de<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<T, DecodeError> {
+    serde_path_to_error::deserialize(d).map_err(|e| {
         let path = e.path().to_string();
         DecodeError {
             item: None,
             field: (path != ".").then_some(path),
-            message: e.into_inner().to_string(),
+            message: strip_position(&e.into_inner().to_string()),
         }
     })
 }
@@ -307,67 +315,71 @@ struct Status {
     conditions: Vec<Condition>,
 }
 
-/// Pods, workloads and PodTemplates: `spec` is a pod spec for Pods and a workload spec
-/// otherwise; PodTemplates carry `template` at the top level.
 #[derive(serde::Deserialize)]
-struct PodLike {
+struct PodDoc {
     #[serde(default, deserialize_with = "null_default")]
     metadata: ObjectMeta,
-    #[serde(default)]
-    spec: Option<Value>,
     #[serde(default, deserialize_with = "null_default")]
-    template: Template,
+    spec: PodSpec,
     #[serde(default, deserialize_with = "null_default")]
     status: Status,
 }
 
-fn with_prefix(e: DecodeError, prefix: &str) -> DecodeError {
-    DecodeError {
-        field: Some(match e.field {
-            Some(f) => format!("{prefix}.{f}"),
-            None => prefix.to_owned(),
-        }),
-        ..e
-    }
+#[derive(serde::Deserialize)]
+struct WorkloadDoc {
+    #[serde(default, deserialize_with = "null_default")]
+    metadata: ObjectMeta,
+    #[serde(default, deserialize_with = "null_default")]
+    spec: WorkloadSpec,
+    #[serde(default, deserialize_with = "null_default")]
+    status: Status,
+}
+
+#[derive(serde::Deserialize)]
+struct PodTemplateDoc {
+    #[serde(default, deserialize_with = "null_default")]
+    metadata: ObjectMeta,
+    #[serde(default, deserialize_with = "null_default")]
+    template: Template,
 }
 
 fn keep_pod_annotations(annotations: &mut BTreeMap<String, String>) {
     annotations.retain(|k, _| is_kept_pod_annotation(k));
 }
 
-fn decode_pod_object(kind: PodKind, api_version: String, value: Value) -> Result<PodObject, DecodeError> {
-    let PodLike { mut metadata, spec, template, status } = typed::<PodLike>(value)?;
-    keep_pod_annotations(&mut metadata.annotations);
-    metadata.labels.clear();
-    let spec = spec.unwrap_or(Value::Null);
+/// Decodes a Pod, workload or PodTemplate from any deserializer (a JSON value, or raw JSON text
+/// on the fast path).
+fn decode_pod_object<'de, D: Deserializer<'de>>(
+    kind: PodKind,
+    api_version: String,
+    d: D,
+) -> Result<PodObject, DecodeError> {
     let mut state = ObjectState::default();
-    let (template_meta, pod_spec) = match kind {
+    let (mut metadata, template_meta, spec) = match kind {
         PodKind::Pod => {
-            state.phase = status.phase;
-            let spec: PodSpec = if spec.is_null() {
-                PodSpec::default()
-            } else {
-                typed(spec).map_err(|e| with_prefix(e, "spec"))?
-            };
-            (ObjectMeta::default(), spec)
+            let doc: PodDoc = typed_de(d)?;
+            state.phase = doc.status.phase;
+            (doc.metadata, ObjectMeta::default(), doc.spec)
         }
-        PodKind::PodTemplate => (template.metadata, template.spec),
+        PodKind::PodTemplate => {
+            let doc: PodTemplateDoc = typed_de(d)?;
+            (doc.metadata, doc.template.metadata, doc.template.spec)
+        }
         _ => {
-            let w: WorkloadSpec = if spec.is_null() {
-                WorkloadSpec::default()
-            } else {
-                typed(spec).map_err(|e| with_prefix(e, "spec"))?
-            };
+            let doc: WorkloadDoc = typed_de(d)?;
+            let w = doc.spec;
             state.replicas = w.replicas;
             state.suspended = kind == PodKind::CronJob && w.suspend == Some(true);
             state.finished = kind == PodKind::Job
-                && status.conditions.iter().any(|c| {
+                && doc.status.conditions.iter().any(|c| {
                     matches!(c.type_.as_str(), "Complete" | "Failed") && c.status == "True"
                 });
             let t = if kind == PodKind::CronJob { w.job_template.spec.template } else { w.template };
-            (t.metadata, t.spec)
+            (doc.metadata, t.metadata, t.spec)
         }
     };
+    keep_pod_annotations(&mut metadata.annotations);
+    metadata.labels.clear();
     let mut template_annotations = template_meta.annotations;
     keep_pod_annotations(&mut template_annotations);
     Ok(PodObject {
@@ -375,10 +387,165 @@ fn decode_pod_object(kind: PodKind, api_version: String, value: Value) -> Result
         api_version,
         meta: metadata,
         template_annotations,
-        spec: pod_spec,
+        spec,
         state,
         source: Provenance::Live { server: String::new() },
     })
+}
+
+/// Kind and apiVersion for list items that carry none (API list pages leave them out).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ItemDefaults<'a> {
+    pub kind: Option<&'a str>,
+    pub api_version: Option<&'a str>,
+}
+
+#[derive(serde::Deserialize)]
+struct Head<'a> {
+    #[serde(default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "apiVersion")]
+    api_version: Option<Cow<'a, str>>,
+}
+
+/// Decodes one object from raw JSON text. Pods and workloads are deserialized straight into the
+/// compact model without building a JSON tree; other kinds go through [`decode_value`].
+pub fn decode_json_object(raw: &str, defaults: ItemDefaults<'_>) -> Result<Decoded, DecodeError> {
+    let head: Head<'_> = match serde_json::from_str(raw) {
+        Ok(h) => h,
+        // Not an object, or `kind` is not a string: the value path words the error.
+        Err(_) => {
+            let value: Value = serde_json::from_str(raw).map_err(|e| DecodeError {
+                item: None,
+                field: None,
+                message: strip_position(&e.to_string()),
+            })?;
+            return decode_value(with_defaults(value, defaults));
+        }
+    };
+    let kind = head.kind.as_deref().filter(|k| !k.is_empty()).or(defaults.kind);
+    if let Some(pod_kind) = kind.and_then(PodKind::from_kind) {
+        let api_version =
+            head.api_version.as_deref().or(defaults.api_version).unwrap_or_default().to_owned();
+        let mut de = serde_json::Deserializer::from_str(raw);
+        return decode_pod_object(pod_kind, api_version, &mut de).map(|p| Decoded::Pod(Box::new(p)));
+    }
+    if let Some(k) = kind
+        && !KEPT_KINDS.contains(&k)
+    {
+        // Secrets and every other kind the tool does not keep are never parsed further.
+        return Ok(Decoded::Ignored(k.to_owned()));
+    }
+    let value: Value = serde_json::from_str(raw)
+        .map_err(|e| DecodeError { item: None, field: None, message: strip_position(&e.to_string()) })?;
+    decode_value(with_defaults(value, defaults))
+}
+
+/// Kinds other than pod-carrying ones that the inventory keeps.
+const KEPT_KINDS: &[&str] = &[
+    "Namespace",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+];
+
+fn with_defaults(mut value: Value, defaults: ItemDefaults<'_>) -> Value {
+    if let Value::Object(obj) = &mut value {
+        if let Some(k) = defaults.kind {
+            obj.entry("kind").or_insert_with(|| Value::String(k.to_owned()));
+        }
+        if let Some(v) = defaults.api_version {
+            obj.entry("apiVersion").or_insert_with(|| Value::String(v.to_owned()));
+        }
+    }
+    value
+}
+
+/// serde_json appends ` at line L column C`, relative to the object; the caller reports the
+/// position in the file instead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Decodes a whole JSON document (a list page, a `List` file, or one object) from a
+/// deserializer, decoding `items` one at a time from raw text.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JsonDocumentSeed<'a> {
+    pub defaults: ItemDefaults<'a>,
+}
+
+impl JsonDocumentSeed<'_> {
+    /// Decodes a complete JSON text (e.g. an API response body).
+    pub fn decode_slice(self, body: &[u8]) -> Result<Document, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let doc = de::DeserializeSeed::deserialize(self, &mut de)?;
+        de.end()?;
+        Ok(doc)
+    }
+}
+
+impl<'de> de::DeserializeSeed<'de> for JsonDocumentSeed<'_> {
+    type Value = Document;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Document, D::Error> {
+        struct V<'a>(ItemDefaults<'a>);
+        impl<'de> Visitor<'de> for V<'_> {
+            type Value = Document;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Kubernetes object (a mapping with apiVersion and kind)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
+                let mut doc = Document::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "items" {
+                        doc.items = Some(map.next_value_seed(JsonItemsSeed(self.0))?);
+                    } else {
+                        let v = map.next_value::<Value>()?;
+                        doc.fields.insert(key, v);
+                    }
+                }
+                Ok(doc)
+            }
+        }
+        d.deserialize_map(V(self.defaults))
+    }
+}
+
+struct JsonItemsSeed<'a>(ItemDefaults<'a>);
+
+impl<'de> de::DeserializeSeed<'de> for JsonItemsSeed<'_> {
+    type Value = Vec<Result<Decoded, DecodeError>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        struct V<'a>(ItemDefaults<'a>);
+        impl<'de> Visitor<'de> for V<'_> {
+            type Value = Vec<Result<Decoded, DecodeError>>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of objects")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Vec::new())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(raw) = seq.next_element::<Box<serde_json::value::RawValue>>()? {
+                    let i = out.len();
+                    out.push(decode_json_object(raw.get(), self.0).map_err(|mut e| {
+                        e.item = Some(i);
+                        e
+                    }));
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_any(V(self.0))
+    }
 }
 
 /// Whether objects of this decoded kind live in a namespace.
@@ -429,6 +596,63 @@ mod tests {
 
     fn doc(json: &str) -> Vec<Result<Decoded, DecodeError>> {
         serde_json::from_str::<Document>(json).unwrap().into_objects()
+    }
+
+    const PODS: ItemDefaults<'static> = ItemDefaults { kind: Some("Pod"), api_version: Some("v1") };
+
+    fn page(defaults: ItemDefaults<'_>, body: &str) -> Document {
+        JsonDocumentSeed { defaults }.decode_slice(body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn api_page_items_get_kind_and_api_version() {
+        let doc = page(
+            PODS,
+            r#"{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"abc","resourceVersion":"7"},
+            "items":[{"metadata":{"name":"a","namespace":"n"},"spec":{"hostPID":true},"status":{"phase":"Running"}}]}"#,
+        );
+        assert_eq!(doc.continue_token(), Some("abc"));
+        assert_eq!(doc.resource_version(), Some("7"));
+        let objs = doc.into_objects();
+        let Ok(Decoded::Pod(p)) = &objs[0] else { panic!("{objs:?}") };
+        assert_eq!((p.name(), p.namespace(), p.api_version.as_str()), ("a", "n", "v1"));
+        assert_eq!(p.spec.host_pid, Some(true));
+    }
+
+    #[test]
+    fn api_page_explicit_kinds_win_and_errors_carry_the_index() {
+        let doc = page(
+            PODS,
+            r#"{"items":[{"kind":"Secret","apiVersion":"v1","metadata":{"name":"s"}},
+            {"metadata":{"name":"b"},"spec":{"hostNetwork":"yes"}}],"metadata":{"continue":""}}"#,
+        );
+        assert_eq!(doc.continue_token(), None);
+        let objs = doc.into_objects();
+        assert!(matches!(&objs[0], Ok(Decoded::Ignored(k)) if k == "Secret"));
+        let e = objs[1].as_ref().unwrap_err();
+        assert_eq!(e.to_string(), "items[1].spec.hostNetwork: invalid type: string \"yes\", expected a boolean");
+    }
+
+    #[test]
+    fn api_page_null_items_and_single_objects() {
+        assert!(page(PODS, r#"{"kind":"PodList","items":null}"#).into_objects().is_empty());
+        let ns = ItemDefaults { kind: Some("Namespace"), api_version: Some("v1") };
+        let objs = page(ns, r#"{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"x"}}"#).into_objects();
+        assert!(matches!(&objs[0], Ok(Decoded::Namespace(n)) if n.metadata.name == "x"));
+    }
+
+    /// The JSON fast path and the value path decode the same object identically.
+    #[test]
+    fn fast_path_equals_value_path() {
+        let raw = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","namespace":"n",
+            "annotations":{"x":"y"},"labels":{"a":"b"}},"spec":{"replicas":0,"template":{"metadata":{"annotations":{
+            "container.apparmor.security.beta.kubernetes.io/c":"unconfined"}},"spec":{"containers":[{"name":"c",
+            "securityContext":{"capabilities":{"add":["NET_RAW"]}}}],"volumes":[{"name":"v","hostPath":{"path":"/"}}]}}}}"#;
+        let fast = decode_json_object(raw, ItemDefaults::default()).unwrap();
+        let slow = decode_value(serde_json::from_str(raw).unwrap()).unwrap();
+        let (Decoded::Pod(a), Decoded::Pod(b)) = (fast, slow) else { panic!() };
+        assert_eq!(a, b);
+        assert!(!a.is_live());
     }
 
     #[test]

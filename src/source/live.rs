@@ -17,8 +17,8 @@
 //! (progress bars aside), and returns notices and errors for the app layer to print.
 
 pub mod http;
-pub mod page;
 
+use crate::decode::{ItemDefaults, JsonDocumentSeed};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::PathBuf;
@@ -34,7 +34,6 @@ use crate::decode::add_to_inventory;
 use crate::model::inventory::{Inventory, Provenance, ServerVersion, Unavailable};
 
 pub use self::http::{Failure, Fetcher, RetryPolicy};
-use self::page::PageSeed;
 
 /// Stable codes of [`Unavailable`] entries written by the live source.
 pub mod code {
@@ -608,7 +607,7 @@ async fn list_kind(
     gv: &str,
     bar: &ProgressBar,
 ) -> Result<KindOutcome, ListFailure> {
-    let seed = PageSeed { kind: spec.kind, api_version: gv };
+    let seed = JsonDocumentSeed { defaults: ItemDefaults { kind: Some(spec.kind), api_version: Some(gv) } };
     // `-n` limits namespaces to the one named: a GET of that object (404: it does not exist).
     let single = !spec.namespaced && spec.resource == "namespaces" && ctx.namespace.is_some();
     let mut restarts = 0;
@@ -625,7 +624,7 @@ async fn list_kind(
             } else {
                 list_path(spec, gv, ctx.namespace.as_deref(), ctx.chunk_size, token.as_deref())
             };
-            let doc = match ctx.fetcher.get(&path, |b| seed.decode(b)).await {
+            let doc = match ctx.fetcher.get(&path, |b| seed.decode_slice(b).map_err(|e| e.to_string())).await {
                 Ok(doc) => doc,
                 Err(f) if single && f.status_code() == Some(404) => return Ok(outcome),
                 Err(f) if f.status_code() == Some(410) && restarts < ctx.max_restarts => {

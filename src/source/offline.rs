@@ -7,7 +7,9 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::decode::{Document, add_to_inventory};
+use serde::de::DeserializeSeed;
+
+use crate::decode::{Document, JsonDocumentSeed, add_to_inventory};
 use crate::model::inventory::{Inventory, Provenance};
 
 /// A problem with the input: which file, which document, where, and what.
@@ -114,12 +116,33 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 fn read_file(path: &Path, opts: &OfflineOptions, inv: &mut Inventory, errors: &mut Vec<InputError>) {
     let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let json = path.extension().is_some_and(|e| e == "json");
-            parse_text(&text, &name, json, opts, inv, errors);
+    if path.extension().is_some_and(|e| e == "json") {
+        // JSON is streamed: a large `kubectl get -o json` list is never held in memory whole.
+        match std::fs::File::open(path) {
+            Ok(f) => {
+                let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 20, f));
+                let doc = JsonDocumentSeed::default().deserialize(&mut de).and_then(|d| de.end().map(|()| d));
+                add_document(doc.map_err(|e| json_error(&name, &e)), &name, 0, opts, inv, errors);
+            }
+            Err(e) => errors.push(file_error(&name, format!("cannot read: {e}"))),
         }
+        return;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_text(&text, &name, false, opts, inv, errors),
         Err(e) => errors.push(file_error(&name, format!("cannot read: {e}"))),
+    }
+}
+
+fn json_error(file: &str, e: &serde_json::Error) -> InputError {
+    let message = e.to_string();
+    let message = message.rfind(" at line ").map_or(message.as_str(), |i| &message[..i]).to_owned();
+    InputError {
+        file: file.to_owned(),
+        document: Some(0),
+        line: Some(e.line() as u64),
+        column: Some(e.column() as u64),
+        message,
     }
 }
 
@@ -181,13 +204,7 @@ pub fn parse_text(
     let docs = if json { vec![(1, text)] } else { split_documents(text) };
     for (index, (first_line, doc_text)) in docs.into_iter().enumerate() {
         let parsed: Result<Document, InputError> = if json {
-            serde_json::from_str::<Document>(doc_text).map_err(|e| InputError {
-                file: file.to_owned(),
-                document: Some(index),
-                line: Some(e.line() as u64),
-                column: Some(e.column() as u64),
-                message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
-            })
+            JsonDocumentSeed::default().decode_slice(doc_text.as_bytes()).map_err(|e| json_error(file, &e))
         } else {
             serde_saphyr::from_str_with_options::<Document>(doc_text, yaml_options()).map_err(|e| {
                 let loc = e.location();
@@ -200,32 +217,44 @@ pub fn parse_text(
                 }
             })
         };
-        let doc = match parsed {
-            Ok(doc) => doc,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        let is_list = doc.items.is_some();
-        for (i, result) in doc.into_objects().into_iter().enumerate() {
-            match result {
-                Ok(decoded) => {
-                    let source = Provenance::File {
-                        file: file.to_owned(),
-                        document: index,
-                        item: is_list.then_some(i),
-                    };
-                    add_to_inventory(inv, decoded, source, &opts.default_namespace);
-                }
-                Err(e) => errors.push(InputError {
+        add_document(parsed, file, index, opts, inv, errors);
+    }
+}
+
+/// Adds a parsed document's objects to the inventory, or records why it could not be parsed.
+fn add_document(
+    parsed: Result<Document, InputError>,
+    file: &str,
+    index: usize,
+    opts: &OfflineOptions,
+    inv: &mut Inventory,
+    errors: &mut Vec<InputError>,
+) {
+    let doc = match parsed {
+        Ok(doc) => doc,
+        Err(e) => {
+            errors.push(e);
+            return;
+        }
+    };
+    let is_list = doc.items.is_some();
+    for (i, result) in doc.into_objects().into_iter().enumerate() {
+        match result {
+            Ok(decoded) => {
+                let source = Provenance::File {
                     file: file.to_owned(),
-                    document: Some(index),
-                    line: None,
-                    column: None,
-                    message: e.to_string(),
-                }),
+                    document: index,
+                    item: is_list.then_some(i),
+                };
+                add_to_inventory(inv, decoded, source, &opts.default_namespace);
             }
+            Err(e) => errors.push(InputError {
+                file: file.to_owned(),
+                document: Some(index),
+                line: None,
+                column: None,
+                message: e.to_string(),
+            }),
         }
     }
 }
