@@ -58,11 +58,11 @@ fn allocations<T>(f: impl FnOnce() -> T) -> usize {
 fn restricted_container(name: &str) -> Container {
     Container {
         name: name.to_owned(),
-        security_context: Some(SecurityContext {
+        security_context: Some(Box::new(SecurityContext {
             allow_privilege_escalation: Some(false),
             capabilities: Some(Capabilities { add: None, drop: Some(vec!["ALL".to_owned()]) }),
             ..SecurityContext::default()
-        }),
+        })),
         ..Container::default()
     }
 }
@@ -70,14 +70,14 @@ fn restricted_container(name: &str) -> Container {
 /// The restricted `base.yaml` fixture.
 fn compliant() -> PodSpec {
     PodSpec {
-        security_context: Some(PodSecurityContext {
+        security_context: Some(Box::new(PodSecurityContext {
             run_as_non_root: Some(true),
             seccomp_profile: Some(SeccompProfile {
                 type_: "RuntimeDefault".to_owned(),
                 localhost_profile: None,
             }),
             ..PodSecurityContext::default()
-        }),
+        })),
         init_containers: vec![restricted_container("initcontainer1")],
         containers: vec![restricted_container("container1")],
         ..PodSpec::default()
@@ -88,11 +88,11 @@ fn compliant() -> PodSpec {
 /// nothing the restricted level asks for.
 fn violating() -> PodSpec {
     let mut app = Container { name: "app".to_owned(), ..Container::default() };
-    app.security_context = Some(SecurityContext {
+    app.security_context = Some(Box::new(SecurityContext {
         privileged: Some(true),
         capabilities: Some(Capabilities { add: Some(vec!["NET_RAW".to_owned()]), drop: None }),
         ..SecurityContext::default()
-    });
+    }));
     app.ports = vec![ContainerPort { host_port: Some(8080) }];
     PodSpec {
         host_network: Some(true),

@@ -72,8 +72,10 @@ fn container(name: &str, flavour: &str, i: u64) -> Value {
         ]
     });
     c["securityContext"] = match flavour {
-        "restricted" => json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]},
-                               "readOnlyRootFilesystem": true, "runAsNonRoot": true, "runAsUser": 10001}),
+        "restricted" => {
+            json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]},
+                               "readOnlyRootFilesystem": true, "runAsNonRoot": true, "runAsUser": 10001})
+        }
         "baseline" => json!({"allowPrivilegeEscalation": true}),
         _ => json!({"privileged": true}),
     };
@@ -110,7 +112,10 @@ fn pod_spec(name: &str, flavour: &str, sa: &str, i: u64) -> Value {
         }
         "privileged" => {
             spec["hostNetwork"] = json!(true);
-            spec["volumes"].as_array_mut().unwrap().push(json!({"name": "host", "hostPath": {"path": "/var/lib", "type": ""}}));
+            spec["volumes"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"name": "host", "hostPath": {"path": "/var/lib", "type": ""}}));
         }
         _ => {}
     }
@@ -168,7 +173,8 @@ fn main() {
     let mut sa_items = Vec::new();
     let mut rb_items = Vec::new();
     let mut workload_items = Vec::new();
-    let mut pod_file = BufWriter::new(fs::File::create(out.join("pods.json")).expect("create pods.json"));
+    let mut pod_file =
+        BufWriter::new(fs::File::create(out.join("pods.json")).expect("create pods.json"));
     writeln!(pod_file, "{{\n    \"apiVersion\": \"v1\",\n    \"items\": [").unwrap();
     let per_ns = pods / namespaces.max(1);
     let mut extra = pods % namespaces.max(1);
@@ -200,7 +206,13 @@ fn main() {
         while made < count {
             let replicas = (count - made).min(1 + rng.below(5));
             let name = format!("svc-{d}");
-            let wl_flavour = if ns_flavour == "privileged" { flavour(&mut rng) } else if ns_flavour == "baseline" && rng.below(2) == 0 { "restricted" } else { ns_flavour };
+            let wl_flavour = if ns_flavour == "privileged" {
+                flavour(&mut rng)
+            } else if ns_flavour == "baseline" && rng.below(2) == 0 {
+                "restricted"
+            } else {
+                ns_flavour
+            };
             let deploy_uid = uid(&mut rng);
             let rs_uid = uid(&mut rng);
             let hash = format!("{:010x}", rng.next() & 0xff_ffff_ffff);
@@ -247,7 +259,8 @@ fn main() {
 
     let write_list = |file: &str, items: Vec<Value>| {
         let list = json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}});
-        fs::write(out.join(file), serde_saphyr::to_string(&list).expect("yaml")).expect("write list");
+        fs::write(out.join(file), serde_saphyr::to_string(&list).expect("yaml"))
+            .expect("write list");
     };
     write_list("namespaces.yaml", ns_items);
     write_list("serviceaccounts.yaml", sa_items);
@@ -257,7 +270,9 @@ fn main() {
     // Bulk kinds as JSON (`kubectl get deploy,rs -A -o json`): YAML parsing is an order of
     // magnitude slower, and real exports of big clusters are usually JSON.
     let workloads = json!({"apiVersion": "v1", "items": workload_items, "kind": "List", "metadata": {"resourceVersion": ""}});
-    let mut w = BufWriter::new(fs::File::create(out.join("workloads.json")).expect("create workloads.json"));
+    let mut w = BufWriter::new(
+        fs::File::create(out.join("workloads.json")).expect("create workloads.json"),
+    );
     serde_json::to_writer_pretty(&mut w, &workloads).expect("write workloads");
     w.flush().expect("flush workloads");
     fs::write(

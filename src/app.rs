@@ -2,13 +2,13 @@
 //! environment, and dispatch to one module per subcommand. Only this layer (with `main.rs`)
 //! touches the terminal.
 
+mod apply;
 mod check;
+mod diff;
 mod export;
 mod inventory;
 mod map;
 mod plan;
-mod diff;
-mod apply;
 mod rollback;
 
 use std::io::{self, IsTerminal, Write};
@@ -194,7 +194,9 @@ pub fn run() -> ExitCode {
     let _ = out.flush();
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(AppError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(exit::CLEAN),
+        Err(AppError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::from(exit::CLEAN)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(exit::ERROR)

@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod diff;
+pub mod enforce;
 pub mod engine;
 pub mod journal;
 pub mod labels;

@@ -164,7 +164,10 @@ pub fn decode_value(value: Value) -> Result<Decoded, DecodeError> {
         message,
     };
     let Value::Object(obj) = &value else {
-        return Err(err(None, format!("expected a mapping (an object), found {}", kind_of(&value))));
+        return Err(err(
+            None,
+            format!("expected a mapping (an object), found {}", kind_of(&value)),
+        ));
     };
     if obj.contains_key("serverVersion") && !obj.contains_key("kind") {
         return typed::<VersionDoc>(value).map(|v| Decoded::ServerVersion(v.server_version));
@@ -374,12 +377,17 @@ fn decode_pod_object<'de, D: Deserializer<'de>>(
                 && doc.status.conditions.iter().any(|c| {
                     matches!(c.type_.as_str(), "Complete" | "Failed") && c.status == "True"
                 });
-            let t = if kind == PodKind::CronJob { w.job_template.spec.template } else { w.template };
+            let t =
+                if kind == PodKind::CronJob { w.job_template.spec.template } else { w.template };
             (doc.metadata, t.metadata, t.spec)
         }
     };
     keep_pod_annotations(&mut metadata.annotations);
     metadata.labels.clear();
+    if kind == PodKind::Pod {
+        // Only workloads' versions matter (nothing patches pods); keep pods small.
+        metadata.resource_version = None;
+    }
     let mut template_annotations = template_meta.annotations;
     keep_pod_annotations(&mut template_annotations);
     Ok(PodObject {
@@ -428,7 +436,8 @@ pub fn decode_json_object(raw: &str, defaults: ItemDefaults<'_>) -> Result<Decod
         let api_version =
             head.api_version.as_deref().or(defaults.api_version).unwrap_or_default().to_owned();
         let mut de = serde_json::Deserializer::from_str(raw);
-        return decode_pod_object(pod_kind, api_version, &mut de).map(|p| Decoded::Pod(Box::new(p)));
+        return decode_pod_object(pod_kind, api_version, &mut de)
+            .map(|p| Decoded::Pod(Box::new(p)));
     }
     if let Some(k) = kind
         && !KEPT_KINDS.contains(&k)
@@ -436,8 +445,11 @@ pub fn decode_json_object(raw: &str, defaults: ItemDefaults<'_>) -> Result<Decod
         // Secrets and every other kind the tool does not keep are never parsed further.
         return Ok(Decoded::Ignored(k.to_owned()));
     }
-    let value: Value = serde_json::from_str(raw)
-        .map_err(|e| DecodeError { item: None, field: None, message: strip_position(&e.to_string()) })?;
+    let value: Value = serde_json::from_str(raw).map_err(|e| DecodeError {
+        item: None,
+        field: None,
+        message: strip_position(&e.to_string()),
+    })?;
     decode_value(with_defaults(value, defaults))
 }
 
@@ -550,12 +562,20 @@ impl<'de> de::DeserializeSeed<'de> for JsonItemsSeed<'_> {
 
 /// Whether objects of this decoded kind live in a namespace.
 fn namespaced(d: &Decoded) -> bool {
-    matches!(d, Decoded::Pod(_) | Decoded::ServiceAccount(_) | Decoded::Role(_) | Decoded::RoleBinding(_))
+    matches!(
+        d,
+        Decoded::Pod(_) | Decoded::ServiceAccount(_) | Decoded::Role(_) | Decoded::RoleBinding(_)
+    )
 }
 
 /// Adds a decoded object to the inventory with its provenance. Namespaced objects without a
 /// namespace get `default_namespace`, as `kubectl apply` would place them.
-pub fn add_to_inventory(inv: &mut Inventory, decoded: Decoded, source: Provenance, default_namespace: &str) {
+pub fn add_to_inventory(
+    inv: &mut Inventory,
+    decoded: Decoded,
+    source: Provenance,
+    default_namespace: &str,
+) {
     let fill = |ns: &mut Option<String>| {
         if ns.as_deref().is_none_or(str::is_empty) {
             *ns = Some(default_namespace.to_owned());
@@ -630,14 +650,18 @@ mod tests {
         let objs = doc.into_objects();
         assert!(matches!(&objs[0], Ok(Decoded::Ignored(k)) if k == "Secret"));
         let e = objs[1].as_ref().unwrap_err();
-        assert_eq!(e.to_string(), "items[1].spec.hostNetwork: invalid type: string \"yes\", expected a boolean");
+        assert_eq!(
+            e.to_string(),
+            "items[1].spec.hostNetwork: invalid type: string \"yes\", expected a boolean"
+        );
     }
 
     #[test]
     fn api_page_null_items_and_single_objects() {
         assert!(page(PODS, r#"{"kind":"PodList","items":null}"#).into_objects().is_empty());
         let ns = ItemDefaults { kind: Some("Namespace"), api_version: Some("v1") };
-        let objs = page(ns, r#"{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"x"}}"#).into_objects();
+        let objs = page(ns, r#"{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"x"}}"#)
+            .into_objects();
         assert!(matches!(&objs[0], Ok(Decoded::Namespace(n)) if n.metadata.name == "x"));
     }
 
@@ -668,13 +692,18 @@ mod tests {
         assert!(p.is_live());
         assert!(matches!(&objs[1], Ok(Decoded::Ignored(k)) if k == "Secret"));
         let Err(e) = &objs[2] else { panic!() };
-        assert_eq!(e.to_string(), "items[2].spec.hostNetwork: invalid type: string \"maybe\", expected a boolean");
+        assert_eq!(
+            e.to_string(),
+            "items[2].spec.hostNetwork: invalid type: string \"maybe\", expected a boolean"
+        );
     }
 
     #[test]
     fn workload_templates_and_liveness() {
-        let objs = doc(r#"{"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"c","namespace":"n"},
-            "spec":{"suspend":true,"jobTemplate":{"spec":{"template":{"metadata":{"annotations":{"container.apparmor.security.beta.kubernetes.io/x":"unconfined"}},"spec":{"hostPID":true}}}}}}"#);
+        let objs = doc(
+            r#"{"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"c","namespace":"n"},
+            "spec":{"suspend":true,"jobTemplate":{"spec":{"template":{"metadata":{"annotations":{"container.apparmor.security.beta.kubernetes.io/x":"unconfined"}},"spec":{"hostPID":true}}}}}}"#,
+        );
         let Ok(Decoded::Pod(p)) = &objs[0] else { panic!() };
         assert_eq!(p.kind, PodKind::CronJob);
         assert_eq!(p.spec.host_pid, Some(true));

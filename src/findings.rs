@@ -127,9 +127,7 @@ impl Finding {
 
 /// Sorts findings for output: by object, then code, then message.
 pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (&a.object, a.code, &a.message).cmp(&(&b.object, b.code, &b.message))
-    });
+    findings.sort_by(|a, b| (&a.object, a.code, &a.message).cmp(&(&b.object, b.code, &b.message)));
 }
 
 #[cfg(test)]
@@ -145,7 +143,12 @@ mod tests {
             assert!(seen.insert(c.as_str()), "duplicate code {c}");
             assert!(c.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{c}");
             assert!(!c.description().is_empty());
-            listing.push_str(&format!("{} ({:?}): {}\n", c.as_str(), c.severity(), c.description()));
+            listing.push_str(&format!(
+                "{} ({:?}): {}\n",
+                c.as_str(),
+                c.severity(),
+                c.description()
+            ));
         }
         insta::assert_snapshot!(listing);
     }

@@ -2,17 +2,17 @@
 //!
 //! The pure core (`model`, `pss`, …) never touches the network, files or the terminal.
 
-pub mod model;
-pub mod pss;
-pub mod decode;
-pub mod source;
 pub mod app;
-pub mod evaluate;
-pub mod output;
-pub mod findings;
-pub mod discover;
-pub mod mapping;
-pub mod mutation;
-pub mod export;
-pub mod plan;
 pub mod apply;
+pub mod decode;
+pub mod discover;
+pub mod evaluate;
+pub mod export;
+pub mod findings;
+pub mod mapping;
+pub mod model;
+pub mod mutation;
+pub mod output;
+pub mod plan;
+pub mod pss;
+pub mod source;

@@ -3,7 +3,7 @@
 //!
 //! Pure data: no I/O.
 
+pub mod inventory;
 pub mod level;
 pub mod pod;
-pub mod inventory;
 pub mod psp;

@@ -2,9 +2,9 @@
 //! never print themselves.
 
 pub mod check;
-pub mod plan;
 pub mod inventory;
 pub mod map;
+pub mod plan;
 
 use std::io::{self, Write};
 

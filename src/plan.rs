@@ -135,7 +135,11 @@ pub struct NamespacePlan {
 /// The label keys a label step sets: 1 = audit and warn (and their versions), 2 = enforce (and
 /// its version). Other steps set no labels.
 pub fn step_keys(step: u32) -> Vec<String> {
-    Mode::ALL.into_iter().filter(|m| m.step() == step).flat_map(|m| [m.level_key(), m.version_key()]).collect()
+    Mode::ALL
+        .into_iter()
+        .filter(|m| m.step() == step)
+        .flat_map(|m| [m.level_key(), m.version_key()])
+        .collect()
 }
 
 /// The planned labels of one label step.
@@ -251,7 +255,11 @@ fn verdict(obj: &PodObject, level: Level, version: Version) -> ObjectVerdict {
 
 /// The PSA labels among a namespace's labels.
 fn psa_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    labels.iter().filter(|(k, _)| k.starts_with(LABEL_PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect()
+    labels
+        .iter()
+        .filter(|(k, _)| k.starts_with(LABEL_PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// Decides one mode's level and version given the existing labels; returns a reason when the
@@ -286,7 +294,9 @@ fn settle(
         return (
             planned,
             planned_version,
-            Some(format!("loosens existing enforce={existing_level} to {planned} (--allow-loosen)")),
+            Some(format!(
+                "loosens existing enforce={existing_level} to {planned} (--allow-loosen)"
+            )),
         );
     }
     (
@@ -307,8 +317,10 @@ fn plan_namespace(
     opts: &PlanOptions,
 ) -> NamespacePlan {
     let version = opts.enforce_version;
-    let (live, dead): (Vec<&PodObject>, Vec<&PodObject>) = objects.iter().partition(|o| o.is_live());
-    let pods_level = live.iter().map(|o| pss::passes(version, &o.view())).min().unwrap_or(Level::Restricted);
+    let (live, dead): (Vec<&PodObject>, Vec<&PodObject>) =
+        objects.iter().partition(|o| o.is_live());
+    let pods_level =
+        live.iter().map(|o| pss::passes(version, &o.view())).min().unwrap_or(Level::Restricted);
     let psp_level = ns.psp_level;
     let mut reasons = Vec::new();
     reasons.push(match psp_level {
@@ -325,7 +337,10 @@ fn plan_namespace(
         _ => pods_level,
     };
     if opts.tighten && psp_level.is_some_and(|p| p < pods_level) {
-        reasons.push(format!("--tighten: enforce {pods_level} although PSP allowed {}", psp_level.unwrap_or(pods_level)));
+        reasons.push(format!(
+            "--tighten: enforce {pods_level} although PSP allowed {}",
+            psp_level.unwrap_or(pods_level)
+        ));
     }
     let target = psp_level.map_or(pods_level, |p| p.stricter(pods_level));
     let current = psa_labels(labels);
@@ -333,7 +348,9 @@ fn plan_namespace(
     let mut settled = BTreeMap::new();
     for mode in Mode::ALL {
         let (level, v) = match mode {
-            Mode::Enforce => (enforce, if enforce == Level::Privileged { Version::Latest } else { version }),
+            Mode::Enforce => {
+                (enforce, if enforce == Level::Privileged { Version::Latest } else { version })
+            }
             _ => (target, Version::Latest),
         };
         let (level, v, why) = if opts.exempt_namespaces.contains(&ns.name) {
@@ -366,7 +383,8 @@ fn plan_namespace(
     } else {
         live.iter()
             .filter(|o| {
-                pss::allows(enforce, enforce_version, &o.view()) && !pss::allows(enforce, Version::Latest, &o.view())
+                pss::allows(enforce, enforce_version, &o.view())
+                    && !pss::allows(enforce, Version::Latest, &o.view())
             })
             .map(|o| verdict(o, enforce, Version::Latest))
             .collect()
@@ -416,7 +434,12 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
         .iter()
         .map(|ns| {
             let objs = by_ns.get(ns.name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-            plan_namespace(ns, labels_of.get(ns.name.as_str()).copied().unwrap_or(&empty), objs, opts)
+            plan_namespace(
+                ns,
+                labels_of.get(ns.name.as_str()).copied().unwrap_or(&empty),
+                objs,
+                opts,
+            )
         })
         .collect();
     for ns in &opts.exempt_namespaces {
@@ -443,11 +466,14 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
     }
 
     // Defaults: the PSPs every authenticated user or every service account may use everywhere.
-    let mut default_psps: BTreeSet<String> = discover::cluster_wide_authenticated_psps(&rbac.grants);
+    let mut default_psps: BTreeSet<String> =
+        discover::cluster_wide_authenticated_psps(&rbac.grants);
     default_psps.extend(discover::cluster_wide_service_account_psps(&rbac.grants));
-    let default_level = crate::mapping::loosest(&mappings, default_psps.iter().map(String::as_str), false)
-        .unwrap_or(Level::Privileged);
-    let pinned = if default_level == Level::Privileged { Version::Latest } else { opts.enforce_version };
+    let default_level =
+        crate::mapping::loosest(&mappings, default_psps.iter().map(String::as_str), false)
+            .unwrap_or(Level::Privileged);
+    let pinned =
+        if default_level == Level::Privileged { Version::Latest } else { opts.enforce_version };
     let admission = AdmissionPlan {
         config_api_version: config_api_version(opts.enforce_version),
         enforce: default_level,
@@ -462,9 +488,10 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
         exempt_runtime_classes: opts.exempt_runtime_classes.iter().cloned().collect(),
     };
 
-    let psp_admission_active = !inv.psps.is_empty()
-        && !matches!(opts.enforce_version, Version::Minor(m) if m >= 25);
-    let existing: BTreeSet<&str> = inv.namespaces.iter().map(|n| n.metadata.name.as_str()).collect();
+    let psp_admission_active =
+        !inv.psps.is_empty() && !matches!(opts.enforce_version, Version::Minor(m) if m >= 25);
+    let existing: BTreeSet<&str> =
+        inv.namespaces.iter().map(|n| n.metadata.name.as_str()).collect();
     let psp_bypass = psp_admission_active.then(|| BypassPlan {
         psp: BYPASS_PSP,
         cluster_role: BYPASS_CLUSTER_ROLE,
@@ -479,7 +506,9 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
     let mut cleanup = CleanupPlan::default();
     cleanup.delete.extend(rbac.psp_only_bindings.iter().cloned());
     cleanup.delete.extend(rbac.psp_only_roles.iter().cloned());
-    cleanup.delete.extend(inv.psps.iter().map(|p| ObjectRef::new("PodSecurityPolicy", None, &p.metadata.name)));
+    cleanup.delete.extend(
+        inv.psps.iter().map(|p| ObjectRef::new("PodSecurityPolicy", None, &p.metadata.name)),
+    );
     cleanup.delete.dedup();
     cleanup.manual = rbac.psp_rules_in_mixed_roles.keys().cloned().collect();
     for o in inv.pod_objects.iter().filter(|o| o.kind == PodKind::Pod && o.is_live()) {
@@ -490,7 +519,12 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
 
     let policies = mappings
         .values()
-        .map(|m| PolicyRow { name: m.name.clone(), level: m.level, strict_level: m.strict_level, mutating: m.is_mutating() })
+        .map(|m| PolicyRow {
+            name: m.name.clone(),
+            level: m.level,
+            strict_level: m.strict_level,
+            mutating: m.is_mutating(),
+        })
         .collect();
     crate::findings::sort(&mut findings);
     Plan {
@@ -576,7 +610,11 @@ spec: {replicas: 0, template: {spec: {containers: [{name: c, image: x, securityC
         assert_eq!((ns.enforce, ns.enforce_version), (Level::Privileged, Version::Latest));
         assert_eq!((ns.audit, ns.audit_version), (Level::Baseline, Version::Latest));
         assert_eq!(ns.warn, Level::Baseline);
-        assert_eq!(ns.dead_objects.len(), 1, "the 0-replica Deployment is reported, not planned on");
+        assert_eq!(
+            ns.dead_objects.len(),
+            1,
+            "the 0-replica Deployment is reported, not planned on"
+        );
         assert_eq!(ns.dead_objects[0].passes, Level::Privileged);
         assert!(ns.blocking.is_empty());
         assert!(p.psp_admission_active && p.psp_bypass.is_some());
@@ -608,11 +646,19 @@ spec: {replicas: 0, template: {spec: {containers: [{name: c, image: x, securityC
     #[test]
     fn no_psp_means_pods_level_and_nothing_live_passes_restricted() {
         let empty = "apiVersion: v1\nkind: Namespace\nmetadata: {name: quiet}\n";
-        let p = plan(&inventory(empty), &PlanOptions { enforce_version: Version::Minor(27), ..opts() });
+        let p =
+            plan(&inventory(empty), &PlanOptions { enforce_version: Version::Minor(27), ..opts() });
         let ns = &p.namespaces[0];
-        assert_eq!((ns.psp_level, ns.pods_level, ns.enforce), (None, Level::Restricted, Level::Restricted));
+        assert_eq!(
+            (ns.psp_level, ns.pods_level, ns.enforce),
+            (None, Level::Restricted, Level::Restricted)
+        );
         assert!(!p.psp_admission_active && p.psp_bypass.is_none());
-        assert_eq!(p.admission.enforce, Level::Privileged, "no PSP for everyone: privileged default");
+        assert_eq!(
+            p.admission.enforce,
+            Level::Privileged,
+            "no PSP for everyone: privileged default"
+        );
         assert_eq!(p.admission.config_api_version, "pod-security.admission.config.k8s.io/v1");
     }
 
@@ -627,8 +673,14 @@ spec: {replicas: 0, template: {spec: {containers: [{name: c, image: x, securityC
                 "pod-security.kubernetes.io/warn-version"
             ]
         );
-        assert_eq!(step_keys(2), ["pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io/enforce-version"]);
+        assert_eq!(
+            step_keys(2),
+            ["pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io/enforce-version"]
+        );
         assert!(step_keys(3).is_empty());
-        assert_eq!(config_api_version(Version::Minor(22)), "pod-security.admission.config.k8s.io/v1alpha1");
+        assert_eq!(
+            config_api_version(Version::Minor(22)),
+            "pod-security.admission.config.k8s.io/v1alpha1"
+        );
     }
 }

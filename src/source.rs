@@ -1,4 +1,5 @@
 //! Where an inventory comes from: offline files (exports, manifests, stdin) or a live cluster.
 
-pub mod offline;
+pub mod jsonsplit;
 pub mod live;
+pub mod offline;

@@ -87,8 +87,12 @@ fn json_has_the_documented_shape() {
     assert_eq!(pod["source"], serde_json::json!({"file": "-", "document": 0}));
     assert_eq!(pod["allowed"], false);
     assert_eq!(pod["passes"], "privileged");
-    let checks: Vec<&str> =
-        pod["violations"].as_array().unwrap().iter().map(|x| x["check"].as_str().unwrap()).collect();
+    let checks: Vec<&str> = pod["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["check"].as_str().unwrap())
+        .collect();
     assert_eq!(
         checks,
         [
@@ -102,7 +106,10 @@ fn json_has_the_documented_shape() {
     );
     assert!(pod["message"].as_str().unwrap().starts_with("host namespaces (hostNetwork=true), "));
     let deploy = &results[1];
-    assert_eq!((deploy["kind"].as_str(), deploy["allowed"].as_bool()), (Some("Deployment"), Some(true)));
+    assert_eq!(
+        (deploy["kind"].as_str(), deploy["allowed"].as_bool()),
+        (Some("Deployment"), Some(true))
+    );
     assert_eq!(deploy["message"], "");
     assert_eq!(deploy["source"], serde_json::json!({"file": "-", "document": 1}));
     assert_eq!(v["summary"]["denied"], 1);
@@ -133,7 +140,8 @@ fn malformed_document_names_file_document_line_and_keeps_going() {
     let out = cmd().args(["check", "--level", "baseline", "-f"]).arg(&file).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "input errors exit 2 even with findings");
     let stderr = String::from_utf8(out.stderr).unwrap();
-    let expected = format!("error: {}: document 1 (line 17, column 9): unclosed quote\n", file.display());
+    let expected =
+        format!("error: {}: document 1 (line 17, column 9): unclosed quote\n", file.display());
     assert_eq!(stderr, expected);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.matches("would violate PodSecurity").count(), 2, "{stdout}");
@@ -142,15 +150,10 @@ fn malformed_document_names_file_document_line_and_keeps_going() {
 #[test]
 fn wrong_field_type_names_the_field_path() {
     let bad = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n    containers:\n    - name: c\n      securityContext: {privileged: \"yes\"}\n";
-    cmd()
-        .args(["check", "-f", "-"])
-        .write_stdin(bad)
-        .assert()
-        .code(2)
-        .stderr(
-            "error: -: document 0: items[0].spec.containers[0].securityContext.privileged: \
+    cmd().args(["check", "-f", "-"]).write_stdin(bad).assert().code(2).stderr(
+        "error: -: document 0: items[0].spec.containers[0].securityContext.privileged: \
              invalid type: string \"yes\", expected a boolean\n",
-        );
+    );
 }
 
 #[test]
@@ -212,9 +215,9 @@ fn conformance_directories_through_the_binary() {
 }
 
 fn conformance_root() -> Option<PathBuf> {
-    let dir = std::env::var_os("PSA_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        repo().join("../shared/conformance/pod-security-admission/testdata")
-    });
+    let dir = std::env::var_os("PSA_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/conformance/pod-security-admission/testdata"));
     if Path::new(&dir).is_dir() {
         return Some(dir);
     }
@@ -236,14 +239,26 @@ fn run_snapshot(args: &[&str]) -> String {
 #[test]
 fn snapshot_demo_cluster_text_baseline_v1_24() {
     insta::assert_snapshot!(run_snapshot(&[
-        "check", "-f", "testdata/clusters/ml-platform", "--level", "baseline", "--version", "v1.24"
+        "check",
+        "-f",
+        "testdata/clusters/ml-platform",
+        "--level",
+        "baseline",
+        "--version",
+        "v1.24"
     ]));
 }
 
 #[test]
 fn snapshot_demo_cluster_json_restricted_latest() {
     insta::assert_snapshot!(run_snapshot(&[
-        "check", "-f", "testdata/clusters/ml-platform", "--level", "restricted", "-o", "json"
+        "check",
+        "-f",
+        "testdata/clusters/ml-platform",
+        "--level",
+        "restricted",
+        "-o",
+        "json"
     ]));
 }
 

@@ -1,9 +1,10 @@
 //! The single integration test binary; each test module is listed here.
 
-mod conformance;
 mod check_cli;
-mod support;
+mod conformance;
+mod discovery;
 mod fake_api_kubectl;
 mod live;
-mod discovery;
+mod migrate_e2e;
 mod plan_cli;
+mod support;

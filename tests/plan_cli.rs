@@ -85,7 +85,8 @@ fn plan_never_enforces_what_rejects_running_objects() {
                 .filter_map(|r| {
                     let n = r["name"].as_str().unwrap();
                     // Dead objects are reported but never move the plan.
-                    let dead = ns["dead_objects"].as_array().unwrap().iter().any(|d| d["name"] == n);
+                    let dead =
+                        ns["dead_objects"].as_array().unwrap().iter().any(|d| d["name"] == n);
                     (!dead).then_some(n)
                 })
                 .collect();
@@ -101,17 +102,41 @@ fn plan_never_enforces_what_rejects_running_objects() {
 fn refuses_to_overwrite_a_different_plan_without_force() {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("p");
-    cmd().args(["plan", "-q", "-f", "testdata/clusters/post-125", "--out"]).arg(&dir).assert().code(0);
-    // Same input again: identical plan, accepted.
-    cmd().args(["plan", "-q", "-f", "testdata/clusters/post-125", "--out"]).arg(&dir).assert().code(0);
     cmd()
-        .args(["plan", "-f", "testdata/clusters/post-125", "--tighten", "--cluster-version", "v1.30", "--out"])
+        .args(["plan", "-q", "-f", "testdata/clusters/post-125", "--out"])
+        .arg(&dir)
+        .assert()
+        .code(0);
+    // Same input again: identical plan, accepted.
+    cmd()
+        .args(["plan", "-q", "-f", "testdata/clusters/post-125", "--out"])
+        .arg(&dir)
+        .assert()
+        .code(0);
+    cmd()
+        .args([
+            "plan",
+            "-f",
+            "testdata/clusters/post-125",
+            "--tighten",
+            "--cluster-version",
+            "v1.30",
+            "--out",
+        ])
         .arg(&dir)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("holds a different plan"));
     cmd()
-        .args(["plan", "-f", "testdata/clusters/post-125", "--cluster-version", "v1.30", "--force", "--out"])
+        .args([
+            "plan",
+            "-f",
+            "testdata/clusters/post-125",
+            "--cluster-version",
+            "v1.30",
+            "--force",
+            "--out",
+        ])
         .arg(&dir)
         .assert()
         .code(0);
@@ -136,11 +161,13 @@ fn exemptions_and_controller_finding() {
     let codes: Vec<&str> =
         plan["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"plan-exempt-controller-user"), "{codes:?}");
-    let ks = plan["namespaces"].as_array().unwrap().iter().find(|n| n["name"] == "kube-system").unwrap();
+    let ks =
+        plan["namespaces"].as_array().unwrap().iter().find(|n| n["name"] == "kube-system").unwrap();
     assert_eq!(ks["exempt"], true);
     let steps = std::fs::read_to_string(out.path().join("0002-enforce.yaml")).unwrap();
     assert!(!steps.contains("name: kube-system"));
-    let admission = std::fs::read_to_string(out.path().join("admission-configuration.yaml")).unwrap();
+    let admission =
+        std::fs::read_to_string(out.path().join("admission-configuration.yaml")).unwrap();
     assert!(admission.contains("namespaces:\n      - kube-system"), "{admission}");
     assert!(admission.contains("pod-security.admission.config.k8s.io/v1beta1"));
 }

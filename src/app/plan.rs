@@ -50,12 +50,17 @@ fn input_name(g: &GlobalArgs, live_name: Option<&str>) -> String {
         Some(p) if p == "-" => "stdin".to_owned(),
         Some(p) => {
             let path = Path::new(p.trim_end_matches('/'));
-            path.file_stem().map_or_else(|| "input".to_owned(), |s| s.to_string_lossy().into_owned())
+            path.file_stem()
+                .map_or_else(|| "input".to_owned(), |s| s.to_string_lossy().into_owned())
         }
         None => live_name.unwrap_or("cluster").to_owned(),
     };
-    let clean: String =
-        raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '-' }).collect();
+    let clean: String = raw
+        .chars()
+        .map(
+            |c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '-' },
+        )
+        .collect();
     if clean.is_empty() || clean.starts_with('.') { "cluster".into() } else { clean }
 }
 
@@ -65,7 +70,12 @@ pub fn cluster_version(flag: Option<Version>, inv: &Inventory) -> Version {
         .unwrap_or(Version::Latest)
 }
 
-pub fn run(g: &GlobalArgs, args: &PlanArgs, settings: &Settings, out: &mut dyn Write) -> Result<u8, AppError> {
+pub fn run(
+    g: &GlobalArgs,
+    args: &PlanArgs,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<u8, AppError> {
     let (inv, input_errors) = load_inventory(g)?;
     let name = args.name.clone().unwrap_or_else(|| input_name(g, g.context.as_deref()));
     let opts = PlanOptions {
@@ -88,7 +98,11 @@ pub fn run(g: &GlobalArgs, args: &PlanArgs, settings: &Settings, out: &mut dyn W
 
 /// Writes the files, refusing to replace a different plan without `--force`. The journal of an
 /// apply in progress is never touched.
-fn write_plan_dir(dir: &Path, rendered: &[(&'static str, String)], force: bool) -> Result<(), AppError> {
+fn write_plan_dir(
+    dir: &Path,
+    rendered: &[(&'static str, String)],
+    force: bool,
+) -> Result<(), AppError> {
     let new_plan = rendered.iter().find(|(n, _)| *n == files::PLAN_JSON).map(|(_, t)| t.as_str());
     if dir.exists() && !force {
         match std::fs::read_to_string(dir.join(files::PLAN_JSON)) {
@@ -108,7 +122,8 @@ fn write_plan_dir(dir: &Path, rendered: &[(&'static str, String)], force: bool) 
             }
         }
     }
-    std::fs::create_dir_all(dir).map_err(|e| AppError::Usage(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| AppError::Usage(format!("cannot create {}: {e}", dir.display())))?;
     let produced: BTreeSet<&str> = rendered.iter().map(|(n, _)| *n).collect();
     for stale in [files::PSP_BYPASS, files::CLEANUP] {
         if !produced.contains(stale) {
@@ -117,7 +132,8 @@ fn write_plan_dir(dir: &Path, rendered: &[(&'static str, String)], force: bool) 
     }
     for (file, text) in rendered {
         let path = dir.join(file);
-        std::fs::write(&path, text).map_err(|e| AppError::Usage(format!("cannot write {}: {e}", path.display())))?;
+        std::fs::write(&path, text)
+            .map_err(|e| AppError::Usage(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
 }

@@ -299,6 +299,14 @@ impl Cluster {
         Ok(out)
     }
 
+    /// The pods of a namespace.
+    pub async fn pods(&self, namespace: &str, chunk_size: u32) -> Result<Vec<Value>, ApiError> {
+        let mut pods = Vec::new();
+        let path = format!("/api/v1/namespaces/{}/pods", encode(namespace));
+        self.list(&path, chunk_size, |p| pods.push(p.clone())).await?;
+        Ok(pods)
+    }
+
     /// Running (and pending) pods per admitting PSP (`kubernetes.io/psp` annotation), cluster-wide.
     pub async fn running_pods_by_psp(
         &self,

@@ -11,10 +11,14 @@ use indicatif::ProgressBar;
 use serde_json::Value;
 
 use crate::apply::api::{ApiError, Cluster, LiveNamespace, PatchKind};
+use crate::apply::enforce::{self, Verdict};
 use crate::apply::journal::{self, Change, EntryState, Journal};
 use crate::apply::labels::{self, LabelChange, MaybeLabels, Rollback};
 use crate::apply::objects::{self, ObjectKey};
 use crate::apply::planfile::PlanFile;
+
+/// Pods per page when listing a namespace's pods.
+const POD_PAGE: u32 = 500;
 
 /// What happened, for the app layer to print.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -328,8 +332,32 @@ async fn apply_namespace(run: &mut Run<'_>, ns: &NamespaceWork, force: bool) -> 
             Err(e) if e.code() == Some(409) => return Err(conflict(run, name)),
             Err(e) => return Err(run.api_error(&format!("{what}: dry run"), &e)),
         };
-        let blocking = change.step == 2 && dry.warnings.iter().any(|w| labels::blocks_enforce(w));
         run.warnings(&what, &dry.warnings);
+        let mut blocking = false;
+        if change.step == 2 && dry.warnings.iter().any(|w| labels::blocks_enforce(w)) {
+            let pods = match run.cluster.pods(name, POD_PAGE).await {
+                Ok(p) => Some(p),
+                Err(e) if e.is_fatal() => {
+                    return Err(run.api_error(&format!("{what}: listing pods"), &e));
+                }
+                Err(e) => {
+                    (run.report)(Event::Warning(format!(
+                        "{what}: cannot list pods: {}",
+                        e.message()
+                    )));
+                    None
+                }
+            };
+            match pods.map(|p| enforce::judge(&dry.warnings, &p, &change.set)) {
+                Some(Verdict::Clear) => {}
+                Some(Verdict::FinishedOnly(names)) => (run.report)(Event::Notice(format!(
+                    "{what}: the pods the server warns about have all finished ({}); enforce never \
+                     affects existing pods, so the step goes on",
+                    names.join(", ")
+                ))),
+                Some(Verdict::Block) | None => blocking = true,
+            }
+        }
         if blocking && !force {
             run.outcome.failed += 1;
             (run.report)(Event::Error(format!(
@@ -357,7 +385,9 @@ async fn apply_namespace(run: &mut Run<'_>, ns: &NamespaceWork, force: bool) -> 
             Err(e) if e.code() == Some(409) => return Err(conflict(run, name)),
             Err(e) => return Err(run.api_error(&what, &e)),
         };
-        run.warnings(&what, &answer.warnings);
+        let fresh: Vec<String> =
+            answer.warnings.into_iter().filter(|w| !dry.warnings.contains(w)).collect();
+        run.warnings(&what, &fresh);
         let new_rv = objects::resource_version(&answer.body);
         run.journal.mark_applied(id, new_rv.clone(), journal::now());
         run.save()?;
@@ -380,11 +410,7 @@ fn conflict(run: &mut Run<'_>, namespace: &str) -> Stop {
 
 async fn create_object(run: &mut Run<'_>, c: &CreateWork) -> Result<(), Stop> {
     let what = format!("{} (step {})", c.key, c.step);
-    let path = c.key.path().map_err(|m| {
-        run.outcome.failed += 1;
-        (run.report)(Event::Error(format!("{what}: {m}")));
-        Stop::Item
-    })?;
+    let path = c.key.path().map_err(|m| bad_key(run, &what, m))?;
     let dry = match run.cluster.patch(&path, PatchKind::Apply, &c.manifest, true).await {
         Ok(a) => a,
         Err(e) => return Err(run.api_error(&format!("{what}: dry run"), &e)),
@@ -406,11 +432,7 @@ async fn create_object(run: &mut Run<'_>, c: &CreateWork) -> Result<(), Stop> {
 
 async fn delete_object(run: &mut Run<'_>, d: &DeleteWork) -> Result<(), Stop> {
     let what = format!("{} (step {})", d.key, d.step);
-    let path = d.key.path().map_err(|m| {
-        run.outcome.failed += 1;
-        (run.report)(Event::Error(format!("{what}: {m}")));
-        Stop::Item
-    })?;
+    let path = d.key.path().map_err(|m| bad_key(run, &what, m))?;
     match run.cluster.delete(&path, Some(&d.live), true).await {
         Ok(a) => run.warnings(&what, &a.warnings),
         Err(e) if e.code() == Some(404) => {
@@ -436,6 +458,13 @@ async fn delete_object(run: &mut Run<'_>, d: &DeleteWork) -> Result<(), Stop> {
     run.outcome.done += 1;
     (run.report)(Event::Done(format!("{} deleted (step {})", d.key, d.step)));
     Ok(())
+}
+
+/// An object key the journal or a step file holds that cannot be addressed.
+fn bad_key(run: &mut Run<'_>, what: &str, message: String) -> Stop {
+    run.outcome.failed += 1;
+    (run.report)(Event::Error(format!("{what}: {message}")));
+    Stop::Item
 }
 
 fn object_conflict(run: &mut Run<'_>, key: &ObjectKey) -> Stop {
@@ -494,14 +523,13 @@ impl RollbackItem {
     }
 }
 
+/// A namespace's Pod Security labels before and after.
+pub type BeforeAfter = (BTreeMap<String, String>, BTreeMap<String, String>);
+
 /// Per namespace: its Pod Security labels now and after the rollback (with `--force`, refused
 /// restores included), for the diff shown before confirmation.
-pub fn rollback_label_diffs(
-    items: &[RollbackItem],
-    force: bool,
-) -> BTreeMap<String, (BTreeMap<String, String>, BTreeMap<String, String>)> {
-    let mut out: BTreeMap<String, (BTreeMap<String, String>, BTreeMap<String, String>)> =
-        BTreeMap::new();
+pub fn rollback_label_diffs(items: &[RollbackItem], force: bool) -> BTreeMap<String, BeforeAfter> {
+    let mut out: BTreeMap<String, BeforeAfter> = BTreeMap::new();
     for item in items {
         let RollbackAction::Labels { namespace, live, decision, .. } = &item.action else {
             continue;
@@ -708,7 +736,7 @@ async fn undo_create(
         run.journal.mark_rolled_back(item.entry, journal::now());
         return run.save();
     }
-    let path = key.path().map_err(|_| Stop::Item)?;
+    let path = key.path().map_err(|m| bad_key(run, &what, m))?;
     for dry_run in [true, false] {
         match run.cluster.delete(&path, live, dry_run).await {
             Ok(a) => run.warnings(&what, &a.warnings),
@@ -737,7 +765,7 @@ async fn undo_delete(
         run.journal.mark_rolled_back(item.entry, journal::now());
         return run.save();
     }
-    let collection = key.collection_path().map_err(|_| Stop::Item)?;
+    let collection = key.collection_path().map_err(|m| bad_key(run, &what, m))?;
     let body = objects::for_create(manifest);
     for dry_run in [true, false] {
         match run.cluster.create(&collection, &body, dry_run).await {

@@ -258,7 +258,7 @@ impl Journal {
     pub fn to_roll_back(&self) -> Vec<&Entry> {
         let mut v: Vec<&Entry> =
             self.entries.iter().filter(|e| e.state != EntryState::RolledBack).collect();
-        v.sort_by(|a, b| b.seq.cmp(&a.seq));
+        v.sort_by_key(|e| std::cmp::Reverse(e.seq));
         v
     }
 

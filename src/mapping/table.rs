@@ -602,13 +602,13 @@ fn host_ports(p: &PodSecurityPolicy) -> Outcome {
 /// Whether PSS Baseline (at `latest`) lets pods use this SELinux type.
 fn se_linux_type_allowed(type_: &str) -> bool {
     let spec = PodSpec {
-        security_context: Some(PodSecurityContext {
+        security_context: Some(Box::new(PodSecurityContext {
             se_linux_options: Some(SeLinuxOptions {
                 type_: type_.to_owned(),
                 ..Default::default()
             }),
             ..Default::default()
-        }),
+        })),
         ..Default::default()
     };
     let annotations = BTreeMap::new();
@@ -858,10 +858,10 @@ fn allowed_csi_drivers(p: &PodSecurityPolicy) -> Outcome {
 /// Whether PSS Baseline (at `latest`) lets pods set this sysctl.
 fn sysctl_safe(name: &str) -> bool {
     let spec = PodSpec {
-        security_context: Some(PodSecurityContext {
+        security_context: Some(Box::new(PodSecurityContext {
             sysctls: vec![Sysctl { name: name.to_owned(), value: String::new() }],
             ..Default::default()
-        }),
+        })),
         ..Default::default()
     };
     let annotations = BTreeMap::new();

@@ -6,7 +6,12 @@ use crate::evaluate::CheckReport;
 use crate::model::level::level_version;
 use crate::output::{Format, Style, write_json, write_yaml};
 
-pub fn render(w: &mut dyn Write, report: &CheckReport, format: Format, style: Style) -> io::Result<()> {
+pub fn render(
+    w: &mut dyn Write,
+    report: &CheckReport,
+    format: Format,
+    style: Style,
+) -> io::Result<()> {
     match format {
         Format::Json => write_json(w, report),
         Format::Yaml => write_yaml(w, report),
@@ -22,7 +27,12 @@ fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
             let lv = level_version(level, r.version);
             for res in r.results.iter().filter(|res| !res.allowed) {
                 let subject = format!("{} {}/{}", res.kind, res.namespace, res.name);
-                writeln!(w, "{}: would violate PodSecurity \"{lv}\": {}", style.red(&subject), res.message)?;
+                writeln!(
+                    w,
+                    "{}: would violate PodSecurity \"{lv}\": {}",
+                    style.red(&subject),
+                    res.message
+                )?;
             }
             let verdict = format!("{} allowed, {} would violate", s.allowed, s.denied);
             let verdict = if s.denied == 0 { style.green(&verdict) } else { style.red(&verdict) };

@@ -43,7 +43,11 @@ pub fn namespace_table(plan: &Plan) -> String {
         "TO FIX".into(),
     ]];
     for n in &plan.namespaces {
-        let enforce = if n.exempt { "exempt".to_owned() } else { format!("{}:{}", n.enforce, n.enforce_version) };
+        let enforce = if n.exempt {
+            "exempt".to_owned()
+        } else {
+            format!("{}:{}", n.enforce, n.enforce_version)
+        };
         rows.push([
             n.name.clone(),
             psp_level_text(n.psp_level),
@@ -53,10 +57,12 @@ pub fn namespace_table(plan: &Plan) -> String {
             n.blocking.len().to_string(),
         ]);
     }
-    let widths: Vec<usize> = (0..6).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..6).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for r in &rows {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        let line: Vec<String> =
+            r.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
     out
@@ -75,13 +81,21 @@ pub fn report_markdown(plan: &Plan) -> String {
         "Enforce labels are pinned to `{}`; audit and warn use `latest`, so what breaks on upgrade shows \
          as warnings now. PSP admission {}.\n",
         plan.cluster_version,
-        if plan.psp_admission_active { "is still active: step 3 bypasses it per namespace" } else { "is not active" }
+        if plan.psp_admission_active {
+            "is still active: step 3 bypasses it per namespace"
+        } else {
+            "is not active"
+        }
     );
     o.push_str("## Namespaces\n\n");
     o.push_str("| Namespace | PSP level | Pods level | Enforce | Audit | Warn | To fix |\n");
     o.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
     for n in &plan.namespaces {
-        let enforce = if n.exempt { "exempt".to_owned() } else { format!("{}:{}", n.enforce, n.enforce_version) };
+        let enforce = if n.exempt {
+            "exempt".to_owned()
+        } else {
+            format!("{}:{}", n.enforce, n.enforce_version)
+        };
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {}:{} | {}:{} | {} |",
@@ -102,7 +116,14 @@ pub fn report_markdown(plan: &Plan) -> String {
     }
     o.push_str("\n## PodSecurityPolicies\n\n| PSP | Level | Strict level | Mutating |\n| --- | --- | --- | --- |\n");
     for p in &plan.policies {
-        let _ = writeln!(o, "| {} | {} | {} | {} |", p.name, p.level, p.strict_level, if p.mutating { "yes" } else { "no" });
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            p.name,
+            p.level,
+            p.strict_level,
+            if p.mutating { "yes" } else { "no" }
+        );
     }
     if plan.policies.is_empty() {
         o.push_str("| (none in the input) | | | |\n");
@@ -127,9 +148,15 @@ pub fn report_markdown(plan: &Plan) -> String {
     if !any {
         o.push_str("None.\n");
     }
-    let upgrades: Vec<_> = plan.namespaces.iter().flat_map(|n| n.breaks_on_upgrade.iter().map(move |b| (n, b))).collect();
+    let upgrades: Vec<_> = plan
+        .namespaces
+        .iter()
+        .flat_map(|n| n.breaks_on_upgrade.iter().map(move |b| (n, b)))
+        .collect();
     if !upgrades.is_empty() {
-        o.push_str("\n## Breaks on upgrade\n\nPass enforce at the pinned version, fail at `latest`.\n\n");
+        o.push_str(
+            "\n## Breaks on upgrade\n\nPass enforce at the pinned version, fail at `latest`.\n\n",
+        );
         for (n, b) in upgrades {
             let _ = writeln!(o, "- `{}` {} {}: {}", n.name, b.kind, b.name, md_escape(&b.message));
         }
@@ -142,7 +169,15 @@ pub fn report_markdown(plan: &Plan) -> String {
     if !dead.is_empty() {
         o.push_str("\n## Objects that run nothing but would be rejected if started\n\n");
         for (n, d) in dead {
-            let _ = writeln!(o, "- `{}` {} {} (passes {}): {}", n.name, d.kind, d.name, d.passes, md_escape(&d.message));
+            let _ = writeln!(
+                o,
+                "- `{}` {} {} (passes {}): {}",
+                n.name,
+                d.kind,
+                d.name,
+                d.passes,
+                md_escape(&d.message)
+            );
         }
     }
     if !plan.findings.is_empty() {

@@ -70,7 +70,11 @@ fn object_ref_manifest(r: &ObjectRef) -> Value {
 pub fn render(plan: &Plan, namespaces_in_input: &[String]) -> Vec<(&'static str, String)> {
     let exists = |ns: &NamespacePlan| namespaces_in_input.contains(&ns.name);
     let step_docs = |step| -> Vec<Value> {
-        plan.namespaces.iter().filter(|n| exists(n)).filter_map(|n| namespace_manifest(n, step)).collect()
+        plan.namespaces
+            .iter()
+            .filter(|n| exists(n))
+            .filter_map(|n| namespace_manifest(n, step))
+            .collect()
     };
     let mut files = vec![
         (
@@ -157,7 +161,8 @@ pub fn render(plan: &Plan, namespaces_in_input: &[String]) -> Vec<(&'static str,
          psa-migrate apply --step 4 refuses while a running pod was admitted by a PSP.",
     );
     for r in &plan.cleanup.manual {
-        let _ = write!(cleanup_header, "\nEdit by hand (grants more than PSP use, never deleted): {r}");
+        let _ =
+            write!(cleanup_header, "\nEdit by hand (grants more than PSP use, never deleted): {r}");
     }
     let mut delete: Vec<Value> = plan.cleanup.delete.iter().map(object_ref_manifest).collect();
     if plan.psp_bypass.is_some() {
@@ -197,9 +202,13 @@ fn admission_configuration(plan: &Plan) -> String {
         }],
     });
     let from = if a.default_from_psps.is_empty() {
-        "no PSP is usable by every authenticated user or service account: privileged/latest".to_owned()
+        "no PSP is usable by every authenticated user or service account: privileged/latest"
+            .to_owned()
     } else {
-        format!("from the PSPs every authenticated user or service account may use: {}", a.default_from_psps.join(", "))
+        format!(
+            "from the PSPs every authenticated user or service account may use: {}",
+            a.default_from_psps.join(", ")
+        )
     };
     yaml_docs(
         &format!(

@@ -607,7 +607,9 @@ async fn list_kind(
     gv: &str,
     bar: &ProgressBar,
 ) -> Result<KindOutcome, ListFailure> {
-    let seed = JsonDocumentSeed { defaults: ItemDefaults { kind: Some(spec.kind), api_version: Some(gv) } };
+    let seed = JsonDocumentSeed {
+        defaults: ItemDefaults { kind: Some(spec.kind), api_version: Some(gv) },
+    };
     // `-n` limits namespaces to the one named: a GET of that object (404: it does not exist).
     let single = !spec.namespaced && spec.resource == "namespaces" && ctx.namespace.is_some();
     let mut restarts = 0;
@@ -624,7 +626,11 @@ async fn list_kind(
             } else {
                 list_path(spec, gv, ctx.namespace.as_deref(), ctx.chunk_size, token.as_deref())
             };
-            let doc = match ctx.fetcher.get(&path, |b| seed.decode_slice(b).map_err(|e| e.to_string())).await {
+            let doc = match ctx
+                .fetcher
+                .get(&path, |b| seed.decode_slice(b).map_err(|e| e.to_string()))
+                .await
+            {
                 Ok(doc) => doc,
                 Err(f) if single && f.status_code() == Some(404) => return Ok(outcome),
                 Err(f) if f.status_code() == Some(410) && restarts < ctx.max_restarts => {

@@ -7,10 +7,11 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeSeed;
-
-use crate::decode::{Document, JsonDocumentSeed, add_to_inventory};
+use crate::decode::{
+    DecodeError, Document, ItemDefaults, JsonDocumentSeed, add_to_inventory, decode_json_object,
+};
 use crate::model::inventory::{Inventory, Provenance};
+use crate::source::jsonsplit;
 
 /// A problem with the input: which file, which document, where, and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,26 +105,24 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             walk(&path, out)?;
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+        {
             out.push(path);
         }
     }
     Ok(())
 }
 
-fn read_file(path: &Path, opts: &OfflineOptions, inv: &mut Inventory, errors: &mut Vec<InputError>) {
+fn read_file(
+    path: &Path,
+    opts: &OfflineOptions,
+    inv: &mut Inventory,
+    errors: &mut Vec<InputError>,
+) {
     let name = path.display().to_string();
     if path.extension().is_some_and(|e| e == "json") {
-        // JSON is streamed: a large `kubectl get -o json` list is never held in memory whole.
         match std::fs::File::open(path) {
-            Ok(f) => {
-                let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 20, f));
-                let doc = JsonDocumentSeed::default().deserialize(&mut de).and_then(|d| de.end().map(|()| d));
-                add_document(doc.map_err(|e| json_error(&name, &e)), &name, 0, opts, inv, errors);
-            }
+            Ok(f) => read_json_stream(f, &name, opts, inv, errors),
             Err(e) => errors.push(file_error(&name, format!("cannot read: {e}"))),
         }
         return;
@@ -132,6 +131,84 @@ fn read_file(path: &Path, opts: &OfflineOptions, inv: &mut Inventory, errors: &m
         Ok(text) => parse_text(&text, &name, false, opts, inv, errors),
         Err(e) => errors.push(file_error(&name, format!("cannot read: {e}"))),
     }
+}
+
+/// Reads a JSON file without holding it in memory: the splitter streams list items as raw text
+/// to a second thread that decodes them straight into its own inventory, so reading and
+/// decoding overlap and no decoded object is held twice.
+fn read_json_stream(
+    f: std::fs::File,
+    file: &str,
+    opts: &OfflineOptions,
+    inv: &mut Inventory,
+    errors: &mut Vec<InputError>,
+) {
+    type Batch = Vec<(Vec<u8>, u64)>;
+    const BATCH: usize = 256;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(16);
+    let (outer, (items_inv, item_errors)) = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            let mut part = Inventory::default();
+            let mut errs = Vec::new();
+            let mut index = 0;
+            for batch in rx {
+                for (raw, line) in batch {
+                    let decoded = std::str::from_utf8(&raw)
+                        .map_err(|e| DecodeError {
+                            item: None,
+                            field: None,
+                            message: format!("invalid UTF-8: {e}"),
+                        })
+                        .and_then(|text| decode_json_object(text, ItemDefaults::default()));
+                    match decoded {
+                        Ok(d) => {
+                            let source = Provenance::File {
+                                file: file.to_owned(),
+                                document: 0,
+                                item: Some(index),
+                            };
+                            add_to_inventory(&mut part, d, source, &opts.default_namespace);
+                        }
+                        Err(mut e) => {
+                            e.item = Some(index);
+                            errs.push(InputError {
+                                file: file.to_owned(),
+                                document: Some(0),
+                                line: Some(line),
+                                column: None,
+                                message: e.to_string(),
+                            });
+                        }
+                    }
+                    index += 1;
+                }
+            }
+            (part, errs)
+        });
+        let mut batch: Batch = Vec::with_capacity(BATCH);
+        let outer = jsonsplit::split_items(std::io::BufReader::new(f), |raw, line| {
+            batch.push((raw, line));
+            if batch.len() == BATCH {
+                let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
+        });
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        (outer, worker.join().unwrap_or_default())
+    });
+    match outer {
+        // The document around the items: a single object, or the List wrapper with `items: []`.
+        Ok(outer) => {
+            let doc =
+                JsonDocumentSeed::default().decode_slice(&outer).map_err(|e| json_error(file, &e));
+            add_document(doc, file, 0, opts, inv, errors);
+        }
+        Err(e) => errors.push(file_error(file, format!("cannot read: {e}"))),
+    }
+    inv.extend(items_inv);
+    errors.extend(item_errors);
 }
 
 fn json_error(file: &str, e: &serde_json::Error) -> InputError {
@@ -204,7 +281,9 @@ pub fn parse_text(
     let docs = if json { vec![(1, text)] } else { split_documents(text) };
     for (index, (first_line, doc_text)) in docs.into_iter().enumerate() {
         let parsed: Result<Document, InputError> = if json {
-            JsonDocumentSeed::default().decode_slice(doc_text.as_bytes()).map_err(|e| json_error(file, &e))
+            JsonDocumentSeed::default()
+                .decode_slice(doc_text.as_bytes())
+                .map_err(|e| json_error(file, &e))
         } else {
             serde_saphyr::from_str_with_options::<Document>(doc_text, yaml_options()).map_err(|e| {
                 let loc = e.location();

@@ -16,6 +16,23 @@
 //! resourceVersion preconditions, API `Status` errors, PodSecurity admission for namespaces
 //! (label validation and warnings for existing pods) and pods, the PSP deprecation warning, Secrets
 //! as forbidden, bearer-token and client-certificate auth, and injected faults.
+//!
+//! Known differences from a real API server (deliberate, or not needed so far):
+//! * `/openapi/v3` serves minimal per-group-version documents (paths, PATCH parameters, no
+//!   schemas) for every version, because `kubectl apply` needs them; `/openapi/v2` is 404.
+//!   `fieldValidation` is accepted and ignored.
+//! * No watch (405) and no `deletecollection`. `resourceVersion=0` lists ignore `limit` (as the
+//!   watch cache does); other resourceVersion parameters are ignored.
+//! * List items keep `apiVersion`/`kind` unless `list_items_type_meta(false)`.
+//! * Namespaces referenced by objects but absent from the data are created (`implicit_namespaces`).
+//! * Server-side apply tracks ownership of `metadata.labels`/`annotations` only; other fields of an
+//!   applied object are merged like a merge patch. Strategic merge patch merges maps like a JSON
+//!   merge patch and replaces lists.
+//! * PodSecurity: `latest` (and newer pinned versions) are evaluated at the server's minor version
+//!   (`PsaConfig::latest_is_server_minor`); the namespace pod check has no time budget; workload
+//!   (template) warnings are not emitted. PodSecurity is on from 1.23 (`PsaConfig::enabled`).
+//! * Table columns: pods, namespaces, PSPs, roles and bindings as kubectl shows them (pod STATUS
+//!   simplified); other kinds get NAME and AGE.
 
 #![allow(dead_code)]
 

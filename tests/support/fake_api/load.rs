@@ -44,7 +44,9 @@ pub fn find_version(dir: &Path) -> Result<Option<Value>, String> {
         }
         let text = std::fs::read_to_string(&file)
             .map_err(|e| format!("reading {}: {e}", file.display()))?;
-        for doc in parse_documents(&text, is_json(&file)).map_err(|e| format!("{}: {e}", file.display()))? {
+        for doc in parse_documents(&text, is_json(&file))
+            .map_err(|e| format!("{}: {e}", file.display()))?
+        {
             if doc.get("kind").is_none()
                 && let Some(v) = doc.get("serverVersion")
             {
@@ -133,7 +135,8 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_> {
                 fields.insert(key, map.next_value::<Value>()?);
             }
         }
-        let is_list = fields.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"));
+        let is_list =
+            fields.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"));
         if !(had_items && is_list) && fields.contains_key("kind") {
             self.deferred.push(Value::Object(fields));
         }
@@ -450,8 +453,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let list = r#"{"apiVersion":"v1","items":[{"kind":"Pod","metadata":{"name":"a"}},{"apiVersion":"v1","kind":"List","items":[{"kind":"Pod","metadata":{"name":"b"}}]}],"kind":"List","metadata":{}}"#;
         std::fs::write(dir.path().join("a.json"), list).unwrap();
-        std::fs::write(dir.path().join("b.json"), r#"{"kind":"Pod","metadata":{"name":"c"}} {"kind":"Pod","metadata":{"name":"d"}}"#).unwrap();
-        std::fs::write(dir.path().join("c.json"), r#"{"kind":"Thing","metadata":{"name":"e"}}"#).unwrap();
+        std::fs::write(
+            dir.path().join("b.json"),
+            r#"{"kind":"Pod","metadata":{"name":"c"}} {"kind":"Pod","metadata":{"name":"d"}}"#,
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("c.json"), r#"{"kind":"Thing","metadata":{"name":"e"}}"#)
+            .unwrap();
         let mut names = Vec::new();
         stream_dir(dir.path(), &mut |v| {
             names.push(v["metadata"]["name"].as_str().unwrap().to_owned());

@@ -821,6 +821,9 @@ fn list(state: &State, req: &Req, t: &Target, faults: &super::Faults) -> Reply {
         }
     }
     let cont = req.param("continue").filter(|c| !c.is_empty());
+    // `resourceVersion=0` is served from the watch cache, which ignores `limit` (the pagination
+    // pitfall clients must avoid).
+    let limit = if req.param("resourceVersion") == Some("0") && cont.is_none() { 0 } else { limit };
     let mut start_after = None;
     let mut token_rv = None;
     if let Some(c) = cont {

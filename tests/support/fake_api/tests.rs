@@ -255,6 +255,10 @@ fn pagination_limit_continue_remaining() {
     assert!(ns["metadata"].get("continue").is_none());
     // A namespace that does not exist lists empty.
     assert_eq!(names(&get(&api, "/api/v1/namespaces/nope/pods").json()), Vec::<String>::new());
+    // resourceVersion=0 is answered from the "watch cache": limit is ignored.
+    let cached = get(&api, "/api/v1/pods?limit=2&resourceVersion=0").json();
+    assert_eq!(names(&cached).len(), 5);
+    assert!(cached["metadata"].get("continue").is_none());
     // Garbage tokens are a 400.
     assert_eq!(get(&api, "/api/v1/pods?limit=2&continue=%21%21").status, 400);
 }

@@ -1,0 +1,624 @@
+//! `diff`, `apply` and `rollback` end to end against the fake API server serving
+//! `testdata/clusters/ml-platform` (Kubernetes 1.24): the plan is written from the same directory
+//! with `-f`, then diffed, applied step by step and rolled back through the binary, with faults
+//! injected (crashes between namespaces, a concurrent label change) and the PodSecurity warnings
+//! of the fake's dry runs.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde_json::Value;
+
+use crate::support::fake_api::{CrashMode, FakeApi, FakeApiHandle, FakeConfig, Faults};
+
+const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
+const ENFORCE_VERSION: &str = "pod-security.kubernetes.io/enforce-version";
+const AUDIT: &str = "pod-security.kubernetes.io/audit";
+
+type Labels = BTreeMap<String, String>;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture() -> PathBuf {
+    repo().join("testdata/clusters/ml-platform")
+}
+
+/// A fake serving the fixture as a real server would, a kubeconfig for it, and a plan of the
+/// fixture (written with `-f`) in a temporary directory.
+struct Env {
+    api: FakeApiHandle,
+    tmp: tempfile::TempDir,
+    kubeconfig: PathBuf,
+    plan: PathBuf,
+}
+
+fn start(faults: Faults) -> Env {
+    let config = FakeConfig::new()
+        .dir(fixture())
+        .version("1.24")
+        .list_items_type_meta(false)
+        .implicit_namespaces(false)
+        .faults(faults);
+    let api = FakeApi::start(config);
+    let tmp = tempfile::tempdir().unwrap();
+    let kubeconfig = tmp.path().join("kubeconfig");
+    api.kubeconfig(&kubeconfig).unwrap();
+    let plan = tmp.path().join("plan");
+    let out = cargo_bin_cmd!("psa-migrate")
+        .current_dir(repo())
+        .args(["plan", "-q", "-f"])
+        .arg(fixture())
+        .arg("--out")
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "plan failed: {}", stderr(&out));
+    Env { api, tmp, kubeconfig, plan }
+}
+
+impl Env {
+    /// Runs the binary against the fake with the plan directory (`--plan` is added after the
+    /// subcommand).
+    fn run(&self, args: &[&str]) -> Output {
+        let mut c = cargo_bin_cmd!("psa-migrate");
+        c.current_dir(repo())
+            .env_remove("KUBECONFIG")
+            .env("TERM", "dumb")
+            .arg(args[0])
+            .arg("--plan")
+            .arg(&self.plan)
+            .args(&args[1..])
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .timeout(Duration::from_secs(120));
+        c.output().unwrap()
+    }
+
+    /// Runs and requires an exit code.
+    fn expect(&self, args: &[&str], code: i32) -> Output {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "psa-migrate {args:?}\nstdout:\n{}\nstderr:\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        out
+    }
+
+    fn plan_json(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.plan.join("plan.json")).unwrap())
+            .unwrap()
+    }
+
+    fn write_plan_json(&self, v: &Value) {
+        std::fs::write(self.plan.join("plan.json"), serde_json::to_string_pretty(v).unwrap())
+            .unwrap();
+    }
+
+    fn journal(&self) -> Value {
+        let text = std::fs::read_to_string(self.plan.join("journal.json")).expect("journal.json");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Every namespace's labels on the fake.
+    fn labels(&self) -> BTreeMap<String, Labels> {
+        self.api
+            .names("v1", "namespaces")
+            .into_iter()
+            .map(|n| {
+                let l = self.api.namespace_labels(&n).unwrap();
+                (n, l)
+            })
+            .collect()
+    }
+
+    /// The plan's namespaces: (name, planned labels), exempt ones left out.
+    fn planned(&self) -> Vec<(String, Labels)> {
+        self.plan_json()["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| !n["exempt"].as_bool().unwrap())
+            .map(|n| {
+                let labels = serde_json::from_value(n["planned_labels"].clone()).unwrap();
+                (n["name"].as_str().unwrap().to_owned(), labels)
+            })
+            .collect()
+    }
+
+    /// `before` with the plan's labels of `steps` applied.
+    fn expected(
+        &self,
+        before: &BTreeMap<String, Labels>,
+        steps: &[u32],
+    ) -> BTreeMap<String, Labels> {
+        let mut out = before.clone();
+        for (ns, planned) in self.planned() {
+            let labels = out.get_mut(&ns).unwrap();
+            for (k, v) in planned {
+                let step = if k.starts_with(ENFORCE) { 2 } else { 1 };
+                if steps.contains(&step) {
+                    labels.insert(k, v);
+                }
+            }
+        }
+        out
+    }
+
+    /// Non-dry-run PATCH requests received since the log was last cleared.
+    fn real_patches(&self) -> Vec<String> {
+        self.api
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "PATCH" && !r.dry_run)
+            .map(|r| r.path)
+            .collect()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The journal's entries of one action.
+fn entries<'a>(journal: &'a Value, action: &str) -> Vec<&'a Value> {
+    journal["entries"].as_array().unwrap().iter().filter(|e| e["action"] == action).collect()
+}
+
+fn label_entry<'a>(journal: &'a Value, ns: &str, step: u64) -> Option<&'a Value> {
+    entries(journal, "labels").into_iter().find(|e| e["namespace"] == ns && e["step"] == step)
+}
+
+#[test]
+fn plan_diff_apply_diff_noop_rollback() {
+    let env = start(Faults::none());
+    let original = env.labels();
+
+    // diff: everything would change.
+    let out = env.expect(&["diff"], 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "--- namespace/data-pipelines (live)\n+++ namespace/data-pipelines (plan steps 1-2)\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("+pod-security.kubernetes.io/enforce: baseline\n"), "{text}");
+    assert!(text.contains("+pod-security.kubernetes.io/enforce-version: v1.24\n"), "{text}");
+    // Existing labels are context, not changes.
+    assert!(text.contains("\n pod-security.kubernetes.io/warn: baseline\n"), "{text}");
+    assert!(text.trim_end().ends_with("9 namespaces would change"), "{text}");
+    assert!(!text.contains('\x1b'), "no colour without a terminal");
+    let step1 = stdout(&env.expect(&["diff", "--step", "1"], 1));
+    assert!(!step1.contains(ENFORCE), "{step1}");
+    assert!(step1.contains("(plan step 1)"), "{step1}");
+    assert_eq!(env.api.writes(), 0, "diff never writes");
+
+    // Step 1: audit and warn only.
+    let out = env.expect(&["apply", "--step", "1", "--yes"], 0);
+    assert!(stdout(&out).contains("namespace/data-pipelines labeled (step 1)"), "{}", stdout(&out));
+    assert_eq!(env.labels(), env.expected(&original, &[1]));
+    // Step 2: enforce; the plan never enforces what rejects a running pod. The server still
+    // warns about a finished pod in `default` (it evaluates every existing pod), which does not
+    // stop the step.
+    env.api.clear_requests();
+    let out = env.expect(&["apply", "--step", "2", "--yes"], 0);
+    let err = stderr(&out);
+    assert!(err.contains("the pods the server warns about have all finished (curl-test)"), "{err}");
+    assert_eq!(err.matches("violate the new PodSecurity enforce level").count(), 1, "{err}");
+    assert_eq!(env.labels(), env.expected(&original, &[1, 2]));
+    for (ns, planned) in env.planned() {
+        let live = env.api.namespace_labels(&ns).unwrap();
+        assert!(
+            planned.iter().all(|(k, v)| live.get(k) == Some(v)),
+            "{ns}: {live:?} vs {planned:?}"
+        );
+    }
+    // Every real write was preceded by a dry run of the same patch, with the resourceVersion
+    // precondition, as a merge patch.
+    let reqs = env.api.requests();
+    let patches: Vec<_> = reqs.iter().filter(|r| r.method == "PATCH").collect();
+    assert!(!patches.is_empty());
+    for pair in patches.chunks(2) {
+        assert!(
+            pair[0].dry_run && !pair[1].dry_run,
+            "{:?}",
+            pair.iter().map(|r| &r.path).collect::<Vec<_>>()
+        );
+        assert_eq!(pair[0].path, pair[1].path);
+        assert_eq!(pair[0].body, pair[1].body);
+        assert_eq!(pair[1].content_type.as_deref(), Some("application/merge-patch+json"));
+        let body: Value = serde_json::from_str(&pair[1].body).unwrap();
+        assert!(body["metadata"]["resourceVersion"].is_string(), "{body}");
+    }
+    let journal = env.journal();
+    assert_eq!(journal["schemaVersion"], "psa-migrate.journal/v1");
+    let labels = entries(&journal, "labels");
+    assert_eq!(labels.len(), 18, "9 namespaces × 2 steps");
+    assert!(labels.iter().all(|e| e["state"] == "applied"), "{journal:#}");
+    let dp = label_entry(&journal, "data-pipelines", 2).unwrap();
+    assert_eq!(dp["previous"][ENFORCE], Value::Null);
+    assert_eq!(dp["written"][ENFORCE], "baseline");
+
+    // Nothing left to do: diff exits 0 and apply writes nothing.
+    let out = env.expect(&["diff"], 0);
+    assert_eq!(stdout(&out), "no changes\n");
+    env.api.clear_requests();
+    let out = env.expect(&["apply", "--yes"], 0);
+    assert!(stdout(&out).contains("no changes"), "{}", stdout(&out));
+    assert!(env.real_patches().is_empty());
+    assert!(
+        env.api.requests().iter().all(|r| r.method == "GET"),
+        "apply of an applied plan only reads"
+    );
+
+    // Rollback: exactly the labels of before.
+    let out = env.expect(&["rollback", "--yes"], 0);
+    assert!(stdout(&out).contains("namespace/monitoring labels restored"), "{}", stdout(&out));
+    assert_eq!(env.labels(), original);
+    let journal = env.journal();
+    assert!(entries(&journal, "labels").iter().all(|e| e["state"] == "rolled-back"), "{journal:#}");
+    // A second rollback has nothing to do.
+    let out = env.expect(&["rollback", "--yes"], 0);
+    assert!(stdout(&out).contains("nothing to roll back"), "{}", stdout(&out));
+    // Re-applying after a rollback keeps the original previous values.
+    env.expect(&["apply", "--step", "1", "--yes", "-n", "monitoring"], 0);
+    let journal = env.journal();
+    let mon = label_entry(&journal, "monitoring", 1).unwrap();
+    assert_eq!(mon["state"], "applied");
+    assert_eq!(mon["previous"]["pod-security.kubernetes.io/warn"], "baseline");
+    assert_eq!(mon["previous"][AUDIT], Value::Null);
+}
+
+#[test]
+fn crash_between_namespaces_then_resume() {
+    let env = start(Faults::none().crash_after_writes(3, CrashMode::ServiceUnavailable));
+    let original = env.labels();
+    let out = env.run(&["apply", "--step", "1", "--yes"]);
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("503"), "{}", stderr(&out));
+    let journal = env.journal();
+    let labels = entries(&journal, "labels");
+    assert_eq!(labels.iter().filter(|e| e["state"] == "applied").count(), 3, "{journal:#}");
+    let pending: Vec<_> = labels.iter().filter(|e| e["state"] == "pending").collect();
+    assert_eq!(pending.len(), 1, "{journal:#}");
+    let pending_ns = pending[0]["namespace"].as_str().unwrap().to_owned();
+    assert_eq!(
+        env.labels()[&pending_ns],
+        original[&pending_ns],
+        "the crashed write did not happen"
+    );
+
+    env.api.faults().clear();
+    let out = env.expect(&["apply", "--step", "1", "--yes"], 0);
+    assert!(stderr(&out).contains("pending"), "{}", stderr(&out));
+    assert_eq!(env.labels(), env.expected(&original, &[1]));
+    let journal = env.journal();
+    let entry = label_entry(&journal, &pending_ns, 1).unwrap();
+    assert_eq!(entry["state"], "applied");
+    assert_eq!(entry["previous"][AUDIT], Value::Null, "the original previous values are kept");
+    assert!(entries(&journal, "labels").iter().all(|e| e["state"] == "applied"));
+}
+
+#[test]
+fn crash_then_rollback_restores_the_original_labels() {
+    let env = start(Faults::none().crash_after_writes(4, CrashMode::DropConnection));
+    let original = env.labels();
+    let out = env.run(&["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_ne!(env.labels(), original, "some namespaces were written before the crash");
+    assert_eq!(
+        env.journal()["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["state"] == "pending")
+            .count(),
+        1
+    );
+    env.api.faults().clear();
+    env.expect(&["rollback", "--yes"], 0);
+    assert_eq!(env.labels(), original);
+}
+
+/// A plan edited to enforce `restricted` where pods only pass `baseline`.
+fn tighten_notebooks(env: &Env) {
+    let mut plan = env.plan_json();
+    let ns = plan["namespaces"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|n| n["name"] == "notebooks")
+        .unwrap();
+    assert_eq!(ns["planned_labels"][ENFORCE], "baseline");
+    ns["planned_labels"][ENFORCE] = "restricted".into();
+    ns["planned_labels"][ENFORCE_VERSION] = "v1.24".into();
+    env.write_plan_json(&plan);
+}
+
+#[test]
+fn enforce_stops_on_psa_warnings_unless_forced() {
+    let env = start(Faults::none());
+    tighten_notebooks(&env);
+    let original = env.labels();
+    let out = env.expect(&["apply", "--step", "2", "--yes"], 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "existing pods in namespace \"notebooks\" violate the new PodSecurity enforce level \"restricted:v1.24\""
+        ),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert!(!err.contains("PodSecurityPolicy is deprecated"), "{err}");
+    assert_eq!(env.labels()["notebooks"], original["notebooks"], "not enforced");
+    assert!(!env.real_patches().iter().any(|p| p.ends_with("/notebooks")));
+    // The other namespaces went on.
+    assert_eq!(env.labels()["data-pipelines"][ENFORCE], "baseline");
+    assert!(
+        label_entry(&env.journal(), "notebooks", 2).is_none(),
+        "nothing journaled for a write not made"
+    );
+
+    let out = env.expect(&["apply", "--step", "2", "--yes", "--force"], 0);
+    assert!(stderr(&out).contains("violate the new PodSecurity enforce level"), "{}", stderr(&out));
+    assert_eq!(env.labels()["notebooks"][ENFORCE], "restricted");
+    env.expect(&["rollback", "--yes"], 0);
+    assert_eq!(env.labels(), original);
+}
+
+#[test]
+fn concurrent_label_change_is_a_conflict() {
+    // Slow requests leave time to change the namespace between the dry run and the write.
+    let env = start(Faults::none().latency_ms(400));
+    let child = Command::new(env!("CARGO_BIN_EXE_psa-migrate"))
+        .current_dir(repo())
+        .env_remove("KUBECONFIG")
+        .env("TERM", "dumb")
+        .args(["apply", "--step", "1", "--yes", "-n", "data-pipelines", "--plan"])
+        .arg(&env.plan)
+        .arg("--kubeconfig")
+        .arg(&env.kubeconfig)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let dry_run_seen = env.api.requests().iter().any(|r| {
+            r.method == "PATCH" && r.dry_run && r.path.ends_with("/namespaces/data-pipelines")
+        });
+        if dry_run_seen {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no dry run seen");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut ns = env.api.object("v1", "namespaces", None, "data-pipelines").unwrap();
+    ns["metadata"]["labels"]["team"] = "someone-else".into();
+    env.api.insert(ns).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("namespace data-pipelines changed since it was read; re-run apply"),
+        "{}",
+        stderr(&out)
+    );
+    let live = env.api.namespace_labels("data-pipelines").unwrap();
+    assert!(!live.contains_key(AUDIT), "{live:?}");
+    assert_eq!(live["team"], "someone-else");
+    let journal = env.journal();
+    assert_eq!(label_entry(&journal, "data-pipelines", 1).unwrap()["state"], "pending");
+
+    // Re-running apply (faster now) completes it.
+    env.api.faults().clear();
+    env.expect(&["apply", "--step", "1", "--yes", "-n", "data-pipelines"], 0);
+    assert_eq!(env.api.namespace_labels("data-pipelines").unwrap()[AUDIT], "restricted");
+}
+
+#[test]
+fn rollback_refuses_labels_changed_since_apply() {
+    let env = start(Faults::none());
+    let original = env.labels();
+    env.expect(&["apply", "--step", "1", "--yes", "-n", "inference"], 0);
+    let mut ns = env.api.object("v1", "namespaces", None, "inference").unwrap();
+    ns["metadata"]["labels"][AUDIT] = "restricted".into();
+    env.api.insert(ns).unwrap();
+    let out = env.expect(&["rollback", "--yes"], 1);
+    assert!(stderr(&out).contains("labels changed since apply"), "{}", stderr(&out));
+    assert_eq!(env.api.namespace_labels("inference").unwrap()[AUDIT], "restricted");
+    env.expect(&["rollback", "--yes", "--force"], 0);
+    assert_eq!(env.labels(), original);
+}
+
+#[test]
+fn label_step_files_apply_with_kubectl() {
+    let env = start(Faults::none());
+    let Some(kubectl) = std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("kubectl")).find(|p| p.is_file()))
+    else {
+        eprintln!(
+            "NOTICE: kubectl not found on PATH; skipping the kubectl apply test of the step files"
+        );
+        return;
+    };
+    let original = env.labels();
+    for (file, label) in [("0001-audit-warn.yaml", "audit"), ("0002-enforce.yaml", "enforce")] {
+        let out = Command::new(&kubectl)
+            .arg("--kubeconfig")
+            .arg(&env.kubeconfig)
+            .arg("--cache-dir")
+            .arg(env.tmp.path().join("kube-cache"))
+            .args([
+                "apply",
+                "--server-side",
+                "--field-manager=psa-migrate",
+                "--dry-run=server",
+                "-f",
+            ])
+            .arg(env.plan.join(file))
+            .env_remove("KUBECONFIG")
+            .env("HOME", env.tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "kubectl apply -f {file}\n{}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let text = stdout(&out);
+        assert!(
+            text.contains("namespace/data-pipelines serverside-applied (server dry run)"),
+            "{label}: {text}"
+        );
+        assert_eq!(text.lines().count(), 9, "{text}");
+    }
+    assert_eq!(env.labels(), original, "a server dry run changes nothing");
+    assert_eq!(env.api.writes(), 0);
+}
+
+#[test]
+fn refuses_without_terminal_and_with_files() {
+    let env = start(Faults::none());
+    let out = env.expect(&["apply"], 2);
+    assert!(stderr(&out).contains("stdin is not a terminal"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("+pod-security.kubernetes.io/audit"), "the diff is shown first");
+    assert_eq!(env.api.writes(), 0);
+    let fixture = fixture().display().to_string();
+    let out = env.expect(&["apply", "--yes", "-f", &fixture], 2);
+    assert!(stderr(&out).contains("cannot use -f"), "{}", stderr(&out));
+    let out = env.expect(&["rollback", "--yes", "-f", &fixture], 2);
+    assert!(stderr(&out).contains("cannot use -f"), "{}", stderr(&out));
+    let out = env.expect(&["apply", "--step", "2", "--through", "3"], 2);
+    assert!(stderr(&out).contains("cannot be used with"), "{}", stderr(&out));
+    assert_eq!(env.api.writes(), 0);
+    // diff reads -f input too, and checks the schema version.
+    let out = env.expect(&["diff", "-f", &fixture, "-n", "monitoring"], 1);
+    assert!(stdout(&out).contains("--- namespace/monitoring (input)"), "{}", stdout(&out));
+    let mut plan = env.plan_json();
+    plan["schemaVersion"] = "psa-migrate.plan/v0".into();
+    env.write_plan_json(&plan);
+    let out = env.expect(&["diff"], 2);
+    assert!(stderr(&out).contains("schemaVersion is \"psa-migrate.plan/v0\""), "{}", stderr(&out));
+}
+
+fn bypass_objects(env: &Env) -> Vec<(&'static str, &'static str, Option<String>, &'static str)> {
+    let mut v = vec![
+        ("policy/v1beta1", "podsecuritypolicies", None, "psa-migrate-privileged"),
+        ("rbac.authorization.k8s.io/v1", "clusterroles", None, "psa-migrate:privileged-psp"),
+    ];
+    for ns in env.plan_json()["psp_bypass"]["namespaces"].as_array().unwrap() {
+        v.push((
+            "rbac.authorization.k8s.io/v1",
+            "rolebindings",
+            Some(ns.as_str().unwrap().to_owned()),
+            "disable-psp",
+        ));
+    }
+    v
+}
+
+#[test]
+fn step_3_bypass_apply_and_rollback() {
+    let env = start(Faults::none());
+    let objects = bypass_objects(&env);
+    assert!(objects.len() > 2);
+    let exists = |(gv, plural, ns, name): &(&str, &str, Option<String>, &str)| {
+        env.api.object(gv, plural, ns.as_deref(), name).is_some()
+    };
+    assert!(!objects.iter().any(exists));
+    // The default steps never include the bypass.
+    let out = env.expect(&["apply", "--step", "3", "--yes"], 0);
+    assert!(
+        stdout(&out).contains("PodSecurityPolicy psa-migrate-privileged created (step 3)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(objects.iter().all(exists));
+    let applies: Vec<_> = env.api.requests().into_iter().filter(|r| r.method == "PATCH").collect();
+    assert_eq!(applies.len(), 2 * objects.len());
+    assert!(
+        applies.iter().all(|r| r.content_type.as_deref() == Some("application/apply-patch+yaml")
+            && r.param("fieldManager") == Some("psa-migrate"))
+    );
+    assert_eq!(entries(&env.journal(), "create").len(), objects.len());
+    // Again: nothing to do.
+    let out = env.expect(&["apply", "--step", "3", "--yes"], 0);
+    assert!(stdout(&out).contains("no changes"), "{}", stdout(&out));
+    env.expect(&["rollback", "--yes"], 0);
+    assert!(!objects.iter().any(exists));
+
+    // Refused when the plan says PSP admission is off.
+    let mut plan = env.plan_json();
+    plan["psp_admission_active"] = false.into();
+    env.write_plan_json(&plan);
+    let out = env.expect(&["apply", "--step", "3", "--yes"], 2);
+    assert!(stderr(&out).contains("refusing step 3"), "{}", stderr(&out));
+}
+
+#[test]
+fn step_4_cleanup_refused_while_pods_use_psps_then_forced_and_rolled_back() {
+    let env = start(Faults::none());
+    let delete: Vec<(String, Option<String>, String)> = env.plan_json()["cleanup"]["delete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap().to_owned(),
+                r["namespace"].as_str().map(str::to_owned),
+                r["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let get = |(kind, ns, name): &(String, Option<String>, String)| {
+        let (gv, plural) = match kind.as_str() {
+            "PodSecurityPolicy" => ("policy/v1beta1", "podsecuritypolicies"),
+            "ClusterRole" => ("rbac.authorization.k8s.io/v1", "clusterroles"),
+            "ClusterRoleBinding" => ("rbac.authorization.k8s.io/v1", "clusterrolebindings"),
+            "Role" => ("rbac.authorization.k8s.io/v1", "roles"),
+            _ => ("rbac.authorization.k8s.io/v1", "rolebindings"),
+        };
+        env.api.object(gv, plural, ns.as_deref(), name)
+    };
+    let before: Vec<Value> = delete.iter().map(|r| get(r).expect("fixture object")).collect();
+
+    let out = env.expect(&["apply", "--step", "4", "--yes"], 2);
+    assert!(stderr(&out).contains("refusing step 4"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("privileged ("), "{}", stderr(&out));
+    assert_eq!(env.api.writes(), 0);
+
+    let out = env.expect(&["apply", "--step", "4", "--yes", "--force"], 0);
+    assert!(
+        stdout(&out).contains("PodSecurityPolicy privileged deleted (step 4)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(delete.iter().all(|r| get(r).is_none()));
+    let journal = env.journal();
+    let deleted = entries(&journal, "delete");
+    assert_eq!(deleted.len(), delete.len());
+    assert!(deleted.iter().all(|e| e["manifest"]["metadata"]["name"].is_string()));
+
+    env.expect(&["rollback", "--yes"], 0);
+    for (r, old) in delete.iter().zip(&before) {
+        let new = get(r).unwrap_or_else(|| panic!("{r:?} not re-created"));
+        for field in ["spec", "rules", "roleRef", "subjects"] {
+            assert_eq!(new.get(field), old.get(field), "{r:?}: {field}");
+        }
+        assert_eq!(new["metadata"].get("labels"), old["metadata"].get("labels"), "{r:?}");
+    }
+}
