@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::inventory::{Inventory, PodKind, Provenance};
+use crate::model::inventory::{Inventory, PodKind, Provenance, Unavailable};
 use crate::model::level::{Level, Version};
 use crate::pss::{self, Violation};
 
@@ -47,12 +47,19 @@ pub struct CheckSummary {
     pub passes: BTreeMap<Level, usize>,
     /// Kinds read but not evaluated, with counts.
     pub ignored_kinds: BTreeMap<String, usize>,
+    /// Resource kinds that could not be read (live mode): the results are partial.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unavailable: Vec<Unavailable>,
 }
 
 /// Evaluates every object with a pod spec. Without a level nothing is judged: every object is
 /// allowed and only `passes` is computed.
 pub fn check(inv: &Inventory, level: Option<Level>, version: Version) -> CheckReport {
-    let mut summary = CheckSummary { ignored_kinds: inv.ignored.clone(), ..Default::default() };
+    let mut summary = CheckSummary {
+        ignored_kinds: inv.ignored.clone(),
+        unavailable: inv.unavailable.clone(),
+        ..Default::default()
+    };
     for l in Level::ALL {
         summary.passes.insert(l, 0);
     }

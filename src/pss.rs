@@ -30,16 +30,17 @@ pub struct PodView<'a> {
     pub spec: &'a PodSpec,
 }
 
-/// A failed check: upstream's forbidden reason and detail.
+/// A failed check: upstream's forbidden reason (always a fixed text, so no allocation) and
+/// detail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Forbidden {
-    pub reason: String,
+    pub reason: &'static str,
     pub detail: String,
 }
 
 impl Forbidden {
-    pub fn new(reason: impl Into<String>, detail: impl Into<String>) -> Forbidden {
-        Forbidden { reason: reason.into(), detail: detail.into() }
+    pub fn new(reason: &'static str, detail: impl Into<String>) -> Forbidden {
+        Forbidden { reason, detail: detail.into() }
     }
 }
 
@@ -83,7 +84,7 @@ pub fn max_version() -> u32 {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
     pub check: &'static str,
-    pub reason: String,
+    pub reason: &'static str,
     pub detail: String,
 }
 
@@ -163,7 +164,7 @@ pub fn passes(version: Version, pod: &PodView<'_>) -> Level {
 
 /// Upstream's short form: reasons joined by `, `.
 pub fn short_form(violations: &[Violation]) -> String {
-    let reasons: Vec<&str> = violations.iter().map(|v| reason_or_unknown(&v.reason)).collect();
+    let reasons: Vec<&str> = violations.iter().map(|v| reason_or_unknown(v.reason)).collect();
     reasons.join(", ")
 }
 
@@ -172,7 +173,7 @@ pub fn long_form(violations: &[Violation]) -> String {
     let parts: Vec<String> = violations
         .iter()
         .map(|v| {
-            let reason = reason_or_unknown(&v.reason);
+            let reason = reason_or_unknown(v.reason);
             if v.detail.is_empty() { reason.to_owned() } else { format!("{reason} ({})", v.detail) }
         })
         .collect();

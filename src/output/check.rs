@@ -15,7 +15,7 @@ pub fn render(
     match format {
         Format::Json => write_json(w, report),
         Format::Yaml => write_yaml(w, report),
-        Format::Text => text(w, report, style),
+        Format::Text => text(w, report, style).and_then(|()| unavailable(w, report)),
         Format::Markdown => markdown(w, report),
     }
 }
@@ -59,6 +59,15 @@ fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
             )
         }
     }
+}
+
+/// A closing line naming the kinds that could not be read, so a partial result never looks
+/// complete.
+fn unavailable(w: &mut dyn Write, r: &CheckReport) -> io::Result<()> {
+    for u in &r.summary.unavailable {
+        writeln!(w, "not read: {} ({}): {}", u.resource, u.code, u.message)?;
+    }
+    Ok(())
 }
 
 fn objects(n: usize) -> &'static str {
