@@ -45,7 +45,6 @@ macro_rules! codes {
 }
 
 codes! {
-    InputUnreadable => "input-unreadable", Error, "An input file or document could not be read or decoded.";
     PspInvalidValue => "psp-invalid-value", Warning, "A PodSecurityPolicy field or annotation holds a value the PSP API rejects or does not recognise (unknown rule, volume type or profile); the mapping ignores it.";
     PspNotUsable => "psp-not-usable", Warning, "No RBAC grant in the input names this PodSecurityPolicy or reaches pods with it (at most, holders of use on every PSP such as cluster-admin can use it): a clean-up candidate, or the grant is broken.";
     RbacBindingMissingRole => "rbac-binding-missing-role", Warning, "A RoleBinding or ClusterRoleBinding refers to a Role or ClusterRole that is not in the input; whatever it would grant (PSP use included) is unknown.";
