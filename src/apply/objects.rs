@@ -89,18 +89,7 @@ impl ObjectKey {
     }
 }
 
-/// Percent-encodes a path segment (everything but RFC 3986 unreserved characters).
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use crate::source::live::encode;
 
 /// A live object as it can be created again: the server-owned metadata (uid, resourceVersion,
 /// creationTimestamp, managedFields, …) and `status` removed.

@@ -37,22 +37,8 @@ pub const APPARMOR_ALLOWED: &str = "apparmor.security.beta.kubernetes.io/allowed
 /// PSP annotation: AppArmor profile set on containers that name none.
 pub const APPARMOR_DEFAULT: &str = "apparmor.security.beta.kubernetes.io/defaultProfileName";
 
-/// Capabilities PSS Baseline lets containers add.
-pub const BASELINE_CAPABILITIES: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
+/// Capabilities PSS Baseline lets containers add: the check's own list.
+pub use crate::pss::checks::DEFAULT_CAPABILITIES as BASELINE_CAPABILITIES;
 
 /// Volume types (PSP spelling) PSS Restricted allows.
 pub const RESTRICTED_VOLUMES: &[&str] = &[

@@ -30,7 +30,7 @@ pub fn step_file(step: u32) -> Option<&'static str> {
 fn yaml_docs(header: &str, docs: &[Value]) -> String {
     let mut out = String::new();
     for line in header.lines() {
-        let _ = writeln!(out, "# {line}").map(|_| ());
+        let _ = writeln!(out, "# {line}");
     }
     for doc in docs {
         out.push_str("---\n");

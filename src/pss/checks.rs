@@ -9,6 +9,7 @@ use crate::pss::Check;
 mod allow_privilege_escalation;
 mod app_armor_profile;
 mod capabilities_baseline;
+pub use capabilities_baseline::DEFAULT_CAPABILITIES;
 mod capabilities_restricted;
 mod host_namespaces;
 mod host_path_volumes;

@@ -694,8 +694,8 @@ pub fn list_path(
     path
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn encode(s: &str) -> String {
+/// Percent-encodes a path or query value (everything but RFC 3986 unreserved characters).
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

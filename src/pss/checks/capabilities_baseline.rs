@@ -29,7 +29,8 @@ pub static CHECK: Check = Check {
     versions: &[VersionedCheck { min: 0, check: capabilities_baseline_v1_0, overrides: &[] }],
 };
 
-const DEFAULT_CAPABILITIES: &[&str] = &[
+/// The capabilities Baseline lets containers add (the container runtime defaults).
+pub const DEFAULT_CAPABILITIES: &[&str] = &[
     "AUDIT_WRITE",
     "CHOWN",
     "DAC_OVERRIDE",

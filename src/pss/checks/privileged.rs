@@ -9,6 +9,7 @@
 //! **Allowed values:** `false`, undefined/null.
 
 use crate::model::level::Level;
+use crate::pss::checks::containers_where;
 use crate::pss::msg::containers_phrase;
 use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
@@ -19,12 +20,9 @@ pub static CHECK: Check = Check {
 };
 
 fn privileged_v1_0(pod: &PodView<'_>) -> Option<Forbidden> {
-    let bad: Vec<&str> = pod
-        .spec
-        .all_containers()
-        .filter(|c| c.security_context.as_ref().and_then(|s| s.privileged) == Some(true))
-        .map(|c| c.name.as_str())
-        .collect();
+    let bad = containers_where(pod.spec, |c| {
+        c.security_context.as_ref().and_then(|s| s.privileged) == Some(true)
+    });
     if bad.is_empty() {
         return None;
     }
