@@ -358,7 +358,7 @@ fn decode_pod_object<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<PodObject, DecodeError> {
     let mut state = ObjectState::default();
-    let (mut metadata, template_meta, spec) = match kind {
+    let (mut metadata, template_meta, mut spec) = match kind {
         PodKind::Pod => {
             let doc: PodDoc = typed_de(d)?;
             state.phase = doc.status.phase;
@@ -382,6 +382,8 @@ fn decode_pod_object<'de, D: Deserializer<'de>>(
             (doc.metadata, t.metadata, t.spec)
         }
     };
+    spec.shrink_to_fit();
+    metadata.owner_references.shrink_to_fit();
     keep_pod_annotations(&mut metadata.annotations);
     metadata.labels.clear();
     if kind == PodKind::Pod {

@@ -235,6 +235,15 @@ pub struct Inventory {
     pub unavailable: Vec<Unavailable>,
 }
 
+/// Appends `b` to `a`, taking `b`'s buffer when `a` is empty (no copy of a large list).
+fn append<T>(a: &mut Vec<T>, mut b: Vec<T>) {
+    if a.is_empty() {
+        *a = b;
+    } else {
+        a.append(&mut b);
+    }
+}
+
 fn k8s_key(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (String, String) {
     (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
 }
@@ -254,7 +263,8 @@ impl Inventory {
         self.cluster_roles.sort_by_cached_key(|o| (k8s_key(&o.metadata), o.source.clone()));
         self.role_bindings.sort_by_cached_key(|o| (k8s_key(&o.metadata), o.source.clone()));
         self.cluster_role_bindings.sort_by_cached_key(|o| (k8s_key(&o.metadata), o.source.clone()));
-        self.pod_objects.sort_by(|a, b| {
+        // Unstable: no scratch buffer the size of the list; the key is unique per object.
+        self.pod_objects.sort_unstable_by(|a, b| {
             (a.namespace(), a.kind, a.name(), &a.source).cmp(&(
                 b.namespace(),
                 b.kind,
@@ -270,14 +280,14 @@ impl Inventory {
         if self.server_version.is_none() {
             self.server_version = other.server_version;
         }
-        self.namespaces.extend(other.namespaces);
-        self.service_accounts.extend(other.service_accounts);
-        self.psps.extend(other.psps);
-        self.roles.extend(other.roles);
-        self.cluster_roles.extend(other.cluster_roles);
-        self.role_bindings.extend(other.role_bindings);
-        self.cluster_role_bindings.extend(other.cluster_role_bindings);
-        self.pod_objects.extend(other.pod_objects);
+        append(&mut self.namespaces, other.namespaces);
+        append(&mut self.service_accounts, other.service_accounts);
+        append(&mut self.psps, other.psps);
+        append(&mut self.roles, other.roles);
+        append(&mut self.cluster_roles, other.cluster_roles);
+        append(&mut self.role_bindings, other.role_bindings);
+        append(&mut self.cluster_role_bindings, other.cluster_role_bindings);
+        append(&mut self.pod_objects, other.pod_objects);
         for (k, n) in other.ignored {
             *self.ignored.entry(k).or_default() += n;
         }

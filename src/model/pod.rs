@@ -134,6 +134,20 @@ impl PodSpec {
             .unwrap_or("default")
     }
 
+    /// Releases the spare capacity deserialization leaves in the container and volume lists
+    /// (a list grows to four slots for its first element; most pods have one container).
+    pub fn shrink_to_fit(&mut self) {
+        for list in
+            [&mut self.init_containers, &mut self.containers, &mut self.ephemeral_containers]
+        {
+            list.shrink_to_fit();
+            for c in list.iter_mut() {
+                c.ports.shrink_to_fit();
+            }
+        }
+        self.volumes.shrink_to_fit();
+    }
+
     /// `spec.os.name == "windows"` exactly.
     pub fn is_windows(&self) -> bool {
         self.os.as_ref().is_some_and(|os| os.name == "windows")
