@@ -171,3 +171,34 @@ fn exemptions_and_controller_finding() {
     assert!(admission.contains("namespaces:\n      - kube-system"), "{admission}");
     assert!(admission.contains("pod-security.admission.config.k8s.io/v1beta1"));
 }
+
+/// Objects that pass enforce at the pinned version but fail at `latest` are reported: on the
+/// 1.27 cluster, a probe with `httpGet.host` breaks when the v1.34 check applies.
+#[test]
+fn reports_what_breaks_on_upgrade() {
+    let out = tempfile::tempdir().unwrap();
+    let result = cmd()
+        .args(["plan", "-o", "json", "-f", "testdata/clusters/post-125", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(plan["cluster_version"], "v1.27");
+    let ns =
+        plan["namespaces"].as_array().unwrap().iter().find(|n| n["name"] == "legacy-app").unwrap();
+    assert_eq!(
+        (ns["enforce"].as_str(), ns["enforce_version"].as_str()),
+        (Some("baseline"), Some("v1.27"))
+    );
+    let breaks: Vec<&str> = ns["breaks_on_upgrade"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert!(breaks.contains(&"inventory-sync"), "{breaks:?}");
+    let message = ns["breaks_on_upgrade"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("probe or lifecycle host ("), "{message}");
+    let report = std::fs::read_to_string(out.path().join("REPORT.md")).unwrap();
+    assert!(report.contains("## Breaks on upgrade"));
+}
