@@ -30,6 +30,7 @@ pub fn split_items<R: Read>(
     // Inside the items array (depth 2 and deeper belongs to elements).
     let mut in_items = false;
     let mut item_line = 0u64;
+    let mut first = true;
     loop {
         let n = match r.read(&mut chunk) {
             Ok(0) => break,
@@ -37,7 +38,12 @@ pub fn split_items<R: Read>(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        let buf = &chunk[..n];
+        let mut buf = &chunk[..n];
+        if std::mem::take(&mut first) {
+            // Windows editors write a UTF-8 byte order mark; JSON parsers reject it.
+            buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
+        }
+        let n = buf.len();
         // Start of the current run of bytes that goes to `outer` or to `item`.
         let mut run = 0;
         // Newlines are counted lazily, up to `counted`.
@@ -210,6 +216,13 @@ mod tests {
                 "chunk {chunk}"
             );
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let (items, outer) = split("\u{feff}{\"items\": [{\"a\": 1}]}", 1 << 20);
+        assert_eq!(items, [("{\"a\": 1}".to_owned(), 1)]);
+        assert_eq!(outer, "{\"items\": []}");
     }
 
     #[test]
