@@ -410,21 +410,56 @@ pub struct ItemDefaults<'a> {
     pub api_version: Option<&'a str>,
 }
 
-#[derive(serde::Deserialize)]
-struct Head<'a> {
-    #[serde(default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, rename = "apiVersion")]
-    api_version: Option<Cow<'a, str>>,
+/// `kind` and `apiVersion` of a raw JSON object.
+#[derive(Default)]
+struct Head {
+    kind: Option<String>,
+    api_version: Option<String>,
+}
+
+/// Reads `kind` and `apiVersion` without scanning the whole object when they come first, as
+/// they do in everything the API server and kubectl print. `None` when the text is not an
+/// object or those fields are not strings (the caller's full parse then words the error).
+fn peek_head(raw: &str) -> Option<Head> {
+    struct V<'h>(&'h mut Head, &'h mut bool);
+    impl<'de> Visitor<'de> for V<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "kind" => self.0.kind = Some(map.next_value()?),
+                    "apiVersion" => self.0.api_version = Some(map.next_value()?),
+                    _ => {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                }
+                if self.0.kind.is_some() && self.0.api_version.is_some() {
+                    break;
+                }
+            }
+            *self.1 = true;
+            Ok(())
+        }
+    }
+    let mut head = Head::default();
+    let mut complete = false;
+    let mut de = serde_json::Deserializer::from_str(raw);
+    // Stopping early leaves the rest of the object unread, which the deserializer reports as an
+    // error; what was read is still right.
+    let _ = de.deserialize_map(V(&mut head, &mut complete));
+    complete.then_some(head)
 }
 
 /// Decodes one object from raw JSON text. Pods and workloads are deserialized straight into the
 /// compact model without building a JSON tree; other kinds go through [`decode_value`].
 pub fn decode_json_object(raw: &str, defaults: ItemDefaults<'_>) -> Result<Decoded, DecodeError> {
-    let head: Head<'_> = match serde_json::from_str(raw) {
-        Ok(h) => h,
+    let head = match peek_head(raw) {
+        Some(h) => h,
         // Not an object, or `kind` is not a string: the value path words the error.
-        Err(_) => {
+        None => {
             let value: Value = serde_json::from_str(raw).map_err(|e| DecodeError {
                 item: None,
                 field: None,

@@ -87,6 +87,14 @@ pub fn split_items<R: Read>(
                 }
                 continue;
             }
+            if !(STRUCTURAL[buf[i] as usize] || in_items && depth == 2) {
+                // Whitespace, numbers and literals inside values: nothing to track.
+                i += 1;
+                while i < n && !STRUCTURAL[buf[i] as usize] {
+                    i += 1;
+                }
+                continue;
+            }
             let b = buf[i];
             match b {
                 b' ' | b'\t' | b'\r' | b'\n' => {}
@@ -160,6 +168,18 @@ pub fn split_items<R: Read>(
     }
     Ok(outer)
 }
+
+/// Bytes the splitter must look at outside strings.
+const STRUCTURAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    let bytes = b"\"{}[],:";
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 fn is_blank(bytes: &[u8]) -> bool {
     bytes.iter().all(u8::is_ascii_whitespace)

@@ -134,8 +134,9 @@ fn read_file(
 }
 
 /// Reads a JSON file without holding it in memory: the splitter streams list items as raw text
-/// to a second thread that decodes them straight into its own inventory, so reading and
-/// decoding overlap and no decoded object is held twice.
+/// to decoding threads (one per core), each decoding straight into its own inventory, so
+/// reading and decoding overlap and no decoded object is held twice. The parts are merged and
+/// sorted afterwards, so the result does not depend on which thread decoded what.
 fn read_json_stream(
     f: std::fs::File,
     file: &str,
@@ -143,51 +144,60 @@ fn read_json_stream(
     inv: &mut Inventory,
     errors: &mut Vec<InputError>,
 ) {
-    type Batch = Vec<(Vec<u8>, u64)>;
+    /// (item index, raw text, first line)
+    type Batch = Vec<(usize, Vec<u8>, u64)>;
     const BATCH: usize = 256;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(16);
-    let (outer, (items_inv, item_errors)) = std::thread::scope(|scope| {
-        let worker = scope.spawn(move || {
-            let mut part = Inventory::default();
-            let mut errs = Vec::new();
-            let mut index = 0;
-            for batch in rx {
-                for (raw, line) in batch {
-                    let decoded = std::str::from_utf8(&raw)
-                        .map_err(|e| DecodeError {
-                            item: None,
-                            field: None,
-                            message: format!("invalid UTF-8: {e}"),
-                        })
-                        .and_then(|text| decode_json_object(text, ItemDefaults::default()));
-                    match decoded {
-                        Ok(d) => {
-                            let source = Provenance::File {
-                                file: file.to_owned(),
-                                document: 0,
-                                item: Some(index),
-                            };
-                            add_to_inventory(&mut part, d, source, &opts.default_namespace);
-                        }
-                        Err(mut e) => {
-                            e.item = Some(index);
-                            errs.push(InputError {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4 * workers);
+    let rx = std::sync::Mutex::new(rx);
+    let decode_part = || {
+        let mut part = Inventory::default();
+        let mut errs = Vec::new();
+        // The lock is held only while taking a batch, never while decoding it.
+        let next = || rx.lock().ok()?.recv().ok();
+        while let Some(batch) = next() {
+            for (index, raw, line) in batch {
+                let decoded = std::str::from_utf8(&raw)
+                    .map_err(|e| DecodeError {
+                        item: None,
+                        field: None,
+                        message: format!("invalid UTF-8: {e}"),
+                    })
+                    .and_then(|text| decode_json_object(text, ItemDefaults::default()));
+                match decoded {
+                    Ok(d) => {
+                        let source = Provenance::File {
+                            file: file.to_owned(),
+                            document: 0,
+                            item: Some(index),
+                        };
+                        add_to_inventory(&mut part, d, source, &opts.default_namespace);
+                    }
+                    Err(mut e) => {
+                        e.item = Some(index);
+                        errs.push((
+                            index,
+                            InputError {
                                 file: file.to_owned(),
                                 document: Some(0),
                                 line: Some(line),
                                 column: None,
                                 message: e.to_string(),
-                            });
-                        }
+                            },
+                        ));
                     }
-                    index += 1;
                 }
             }
-            (part, errs)
-        });
+        }
+        (part, errs)
+    };
+    let (outer, parts) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(decode_part)).collect();
         let mut batch: Batch = Vec::with_capacity(BATCH);
+        let mut index = 0;
         let outer = jsonsplit::split_items(std::io::BufReader::new(f), |raw, line| {
-            batch.push((raw, line));
+            batch.push((index, raw, line));
+            index += 1;
             if batch.len() == BATCH {
                 let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
             }
@@ -196,7 +206,8 @@ fn read_json_stream(
             let _ = tx.send(batch);
         }
         drop(tx);
-        (outer, worker.join().unwrap_or_default())
+        let parts: Vec<_> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+        (outer, parts)
     });
     match outer {
         // The document around the items: a single object, or the List wrapper with `items: []`.
@@ -207,8 +218,13 @@ fn read_json_stream(
         }
         Err(e) => errors.push(file_error(file, format!("cannot read: {e}"))),
     }
-    inv.extend(items_inv);
-    errors.extend(item_errors);
+    let mut item_errors = Vec::new();
+    for (part, errs) in parts {
+        inv.extend(part);
+        item_errors.extend(errs);
+    }
+    item_errors.sort_by_key(|(index, _)| *index);
+    errors.extend(item_errors.into_iter().map(|(_, e)| e));
 }
 
 fn json_error(file: &str, e: &serde_json::Error) -> InputError {
