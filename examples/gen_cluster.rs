@@ -2,7 +2,7 @@
 //! with a realistic mix of security settings, as `kubectl get … -o yaml|json` prints them.
 //!
 //! ```text
-//! cargo run --release --example gen_cluster -- --out /tmp/big [--namespaces 2000] [--pods 100000] [--seed 1]
+//! cargo run --release --example gen_cluster -- --out bench-cluster [--namespaces 2000] [--pods 100000] [--seed 1]
 //! ```
 //!
 //! Pods and workloads go to JSON lists (`kubectl get … -A -o json`), everything else to YAML lists.

@@ -274,3 +274,44 @@ fn snapshot_every_cluster_passes_without_level() {
 fn snapshot_bad_inputs() {
     insta::assert_snapshot!(run_snapshot(&["check", "-f", "testdata/bad", "--level", "baseline"]));
 }
+
+/// A large JSON list is streamed item by item: a bad item is reported with its index and the
+/// line it starts on, in file order, and every other item is still evaluated.
+#[test]
+fn bad_items_in_a_json_list_are_reported_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pods.json");
+    let mut items = Vec::new();
+    for i in 0..600 {
+        let host_network = match i {
+            7 => "\"yes\"".to_owned(),
+            512 => "[]".to_owned(),
+            _ => (i % 2 == 0).to_string(),
+        };
+        items.push(format!(
+            "{{\n \"apiVersion\": \"v1\",\n \"kind\": \"Pod\",\n \"metadata\": {{\"name\": \"p{i}\", \"namespace\": \"n\"}},\n \"spec\": {{\"hostNetwork\": {host_network}, \"containers\": [{{\"name\": \"c\"}}]}}\n}}"
+        ));
+    }
+    let text = format!(
+        "{{\"apiVersion\": \"v1\", \"items\": [\n{}\n], \"kind\": \"List\"}}\n",
+        items.join(",\n")
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = cmd()
+        .args(["check", "-o", "json", "--level", "baseline", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let f = file.display();
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "error: {f}: document 0 (line 44): items[7].spec.hostNetwork: invalid type: string \"yes\", expected a boolean\n\
+             error: {f}: document 0 (line 3074): items[512].spec.hostNetwork: invalid type: sequence, expected a boolean\n"
+        )
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["objects"], 598);
+    assert_eq!(v["summary"]["denied"], 299, "every even pod uses the host network");
+}
