@@ -10,8 +10,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::model::inventory::{
@@ -100,59 +101,107 @@ impl Document {
 
 impl<'de> Deserialize<'de> for Document {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Document;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a Kubernetes object (a mapping with apiVersion and kind)")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Document, E> {
-                Ok(Document::default())
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
-                let mut doc = Document::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == "items" {
-                        doc.items = Some(map.next_value::<Items>()?.0);
-                    } else {
-                        let v = map.next_value::<Value>()?;
-                        doc.fields.insert(key, v);
-                    }
-                }
-                Ok(doc)
+        DocumentSeed::new(decode_value).deserialize(d)
+    }
+}
+
+/// Decodes a document, turning each element of `items` into a [`Decoded`] as soon as it is
+/// read, so a list is never held whole. `E` is how an element is first read (a JSON value, or
+/// raw JSON text on the fast path); `decode` finishes it.
+struct DocumentSeed<E, F> {
+    decode: F,
+    element: PhantomData<fn() -> E>,
+}
+
+impl<E, F: Copy> Clone for DocumentSeed<E, F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E, F: Copy> Copy for DocumentSeed<E, F> {}
+
+impl<E, F> DocumentSeed<E, F> {
+    fn new(decode: F) -> Self {
+        DocumentSeed { decode, element: PhantomData }
+    }
+}
+
+impl<'de, E, F> de::DeserializeSeed<'de> for DocumentSeed<E, F>
+where
+    E: Deserialize<'de>,
+    F: Fn(E) -> Result<Decoded, DecodeError> + Copy,
+{
+    type Value = Document;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Document, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, E, F> Visitor<'de> for DocumentSeed<E, F>
+where
+    E: Deserialize<'de>,
+    F: Fn(E) -> Result<Decoded, DecodeError> + Copy,
+{
+    type Value = Document;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Kubernetes object (a mapping with apiVersion and kind)")
+    }
+    fn visit_unit<Er: de::Error>(self) -> Result<Document, Er> {
+        Ok(Document::default())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
+        let mut doc = Document::default();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "items" {
+                doc.items = Some(map.next_value_seed(ItemsSeed(self))?);
+            } else {
+                let v = map.next_value::<Value>()?;
+                doc.fields.insert(key, v);
             }
         }
-        d.deserialize_any(V)
+        Ok(doc)
     }
 }
 
 /// `items` of a list, decoded element by element.
-struct Items(Vec<Result<Decoded, DecodeError>>);
+struct ItemsSeed<E, F>(DocumentSeed<E, F>);
 
-impl<'de> Deserialize<'de> for Items {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Items;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of objects")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Items, E> {
-                Ok(Items(Vec::new()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(v) = seq.next_element::<Value>()? {
-                    let i = out.len();
-                    out.push(decode_value(v).map_err(|mut e| {
-                        e.item = Some(i);
-                        e
-                    }));
-                }
-                Ok(Items(out))
-            }
+impl<'de, E, F> de::DeserializeSeed<'de> for ItemsSeed<E, F>
+where
+    E: Deserialize<'de>,
+    F: Fn(E) -> Result<Decoded, DecodeError> + Copy,
+{
+    type Value = Vec<Result<Decoded, DecodeError>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, E, F> Visitor<'de> for ItemsSeed<E, F>
+where
+    E: Deserialize<'de>,
+    F: Fn(E) -> Result<Decoded, DecodeError> + Copy,
+{
+    type Value = Vec<Result<Decoded, DecodeError>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of objects")
+    }
+    fn visit_unit<Er: de::Error>(self) -> Result<Self::Value, Er> {
+        Ok(Vec::new())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(element) = seq.next_element::<E>()? {
+            let i = out.len();
+            out.push((self.0.decode)(element).map_err(|mut e| {
+                e.item = Some(i);
+                e
+            }));
         }
-        d.deserialize_any(V)
+        Ok(out)
     }
 }
 
@@ -543,57 +592,11 @@ impl<'de> de::DeserializeSeed<'de> for JsonDocumentSeed<'_> {
     type Value = Document;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Document, D::Error> {
-        struct V<'a>(ItemDefaults<'a>);
-        impl<'de> Visitor<'de> for V<'_> {
-            type Value = Document;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a Kubernetes object (a mapping with apiVersion and kind)")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
-                let mut doc = Document::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == "items" {
-                        doc.items = Some(map.next_value_seed(JsonItemsSeed(self.0))?);
-                    } else {
-                        let v = map.next_value::<Value>()?;
-                        doc.fields.insert(key, v);
-                    }
-                }
-                Ok(doc)
-            }
-        }
-        d.deserialize_map(V(self.defaults))
-    }
-}
-
-struct JsonItemsSeed<'a>(ItemDefaults<'a>);
-
-impl<'de> de::DeserializeSeed<'de> for JsonItemsSeed<'_> {
-    type Value = Vec<Result<Decoded, DecodeError>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        struct V<'a>(ItemDefaults<'a>);
-        impl<'de> Visitor<'de> for V<'_> {
-            type Value = Vec<Result<Decoded, DecodeError>>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of objects")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Vec::new())
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-                while let Some(raw) = seq.next_element::<Box<serde_json::value::RawValue>>()? {
-                    let i = out.len();
-                    out.push(decode_json_object(raw.get(), self.0).map_err(|mut e| {
-                        e.item = Some(i);
-                        e
-                    }));
-                }
-                Ok(out)
-            }
-        }
-        d.deserialize_any(V(self.0))
+        let defaults = self.defaults;
+        DocumentSeed::new(move |raw: Box<serde_json::value::RawValue>| {
+            decode_json_object(raw.get(), defaults)
+        })
+        .deserialize(d)
     }
 }
 

@@ -195,83 +195,13 @@ mod tests {
 
     /// The Kubernetes documentation's example PSPs (policy/privileged-psp.yaml,
     /// policy/baseline-psp.yaml, policy/restricted-psp.yaml), verbatim apart from comments.
-    pub(crate) const DOCS_PRIVILEGED: &str = r#"
-apiVersion: policy/v1beta1
-kind: PodSecurityPolicy
-metadata:
-  name: privileged
-  annotations:
-    seccomp.security.alpha.kubernetes.io/allowedProfileNames: '*'
-spec:
-  privileged: true
-  allowPrivilegeEscalation: true
-  allowedCapabilities: ['*']
-  volumes: ['*']
-  hostNetwork: true
-  hostPorts:
-  - min: 0
-    max: 65535
-  hostIPC: true
-  hostPID: true
-  runAsUser: {rule: 'RunAsAny'}
-  seLinux: {rule: 'RunAsAny'}
-  supplementalGroups: {rule: 'RunAsAny'}
-  fsGroup: {rule: 'RunAsAny'}
-"#;
+    pub(crate) const DOCS_PRIVILEGED: &str =
+        include_str!("../testdata/psp/k8s-docs-privileged.yaml");
 
-    pub(crate) const DOCS_BASELINE: &str = r#"
-apiVersion: policy/v1beta1
-kind: PodSecurityPolicy
-metadata:
-  name: baseline
-  annotations:
-    apparmor.security.beta.kubernetes.io/allowedProfileNames: 'runtime/default'
-    apparmor.security.beta.kubernetes.io/defaultProfileName:  'runtime/default'
-    seccomp.security.alpha.kubernetes.io/allowedProfileNames: '*'
-spec:
-  privileged: false
-  allowedCapabilities: ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'SETGID', 'SETUID',
-    'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE']
-  volumes: ['configMap', 'emptyDir', 'projected', 'secret', 'downwardAPI', 'csi',
-    'persistentVolumeClaim', 'ephemeral', 'awsElasticBlockStore', 'azureDisk', 'azureFile',
-    'cephFS', 'cinder', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo',
-    'glusterfs', 'iscsi', 'nfs', 'photonPersistentDisk', 'portworxVolume', 'quobyte', 'rbd',
-    'scaleIO', 'storageos', 'vsphereVolume']
-  hostNetwork: false
-  hostIPC: false
-  hostPID: false
-  readOnlyRootFilesystem: false
-  runAsUser: {rule: 'RunAsAny'}
-  seLinux: {rule: 'RunAsAny'}
-  supplementalGroups: {rule: 'RunAsAny'}
-  fsGroup: {rule: 'RunAsAny'}
-"#;
+    pub(crate) const DOCS_BASELINE: &str = include_str!("../testdata/psp/k8s-docs-baseline.yaml");
 
-    pub(crate) const DOCS_RESTRICTED: &str = r#"
-apiVersion: policy/v1beta1
-kind: PodSecurityPolicy
-metadata:
-  name: restricted
-  annotations:
-    seccomp.security.alpha.kubernetes.io/allowedProfileNames: 'docker/default,runtime/default'
-    apparmor.security.beta.kubernetes.io/allowedProfileNames: 'runtime/default'
-    seccomp.security.alpha.kubernetes.io/defaultProfileName:  'runtime/default'
-    apparmor.security.beta.kubernetes.io/defaultProfileName:  'runtime/default'
-spec:
-  privileged: false
-  allowPrivilegeEscalation: false
-  requiredDropCapabilities: ['ALL']
-  volumes: ['configMap', 'emptyDir', 'projected', 'secret', 'downwardAPI', 'csi',
-    'persistentVolumeClaim', 'ephemeral']
-  hostNetwork: false
-  hostIPC: false
-  hostPID: false
-  runAsUser: {rule: 'MustRunAsNonRoot'}
-  seLinux: {rule: 'RunAsAny'}
-  supplementalGroups: {rule: 'MustRunAs', ranges: [{min: 1, max: 65535}]}
-  fsGroup: {rule: 'MustRunAs', ranges: [{min: 1, max: 65535}]}
-  readOnlyRootFilesystem: false
-"#;
+    pub(crate) const DOCS_RESTRICTED: &str =
+        include_str!("../testdata/psp/k8s-docs-restricted.yaml");
 
     fn levels(yaml: &str) -> (Level, Level) {
         let m = map_psp(&psp(yaml));

@@ -820,22 +820,27 @@ fn allowed_host_paths(p: &PodSecurityPolicy) -> Outcome {
 }
 
 fn allowed_flex_volumes(p: &PodSecurityPolicy) -> Outcome {
-    match p.spec.allowed_flex_volumes.as_deref() {
-        Some(v) if !v.is_empty() => {
-            let names: Vec<String> = v.iter().map(|d| d.driver.clone()).collect();
-            Outcome::no_opinion(true, "no opinion: spec.volumes decides")
-                .uncovered(format!("limits flexVolume drivers to {}", list(&names)))
-        }
-        other => Outcome::no_opinion(other.is_some(), "no restriction"),
-    }
+    let names = p
+        .spec
+        .allowed_flex_volumes
+        .as_deref()
+        .map(|v| v.iter().map(|d| d.driver.clone()).collect());
+    driver_limit(names, "flexVolume drivers")
 }
 
 fn allowed_csi_drivers(p: &PodSecurityPolicy) -> Outcome {
-    match p.spec.allowed_csi_drivers.as_deref() {
-        Some(v) if !v.is_empty() => {
-            let names: Vec<String> = v.iter().map(|d| d.name.clone()).collect();
+    let names =
+        p.spec.allowed_csi_drivers.as_deref().map(|v| v.iter().map(|d| d.name.clone()).collect());
+    driver_limit(names, "inline CSI drivers")
+}
+
+/// A driver allow-list: no PSS level has an opinion (`spec.volumes` decides), but a non-empty
+/// list is a restriction PSS cannot express.
+fn driver_limit(names: Option<Vec<String>>, what: &str) -> Outcome {
+    match names {
+        Some(names) if !names.is_empty() => {
             Outcome::no_opinion(true, "no opinion: spec.volumes decides")
-                .uncovered(format!("limits inline CSI drivers to {}", list(&names)))
+                .uncovered(format!("limits {what} to {}", list(&names)))
         }
         other => Outcome::no_opinion(other.is_some(), "no restriction"),
     }
