@@ -65,6 +65,10 @@ codes! {
     WorkloadMutatedOutsidePsp => "workload-mutated-outside-psp", Info, "Pods differ from their template but the admitting PSP mutates nothing: another mutating webhook, or a template change since, made the difference.";
     PlanExemptControllerUser => "plan-exempt-controller-user", Warning, "An exempted username is a workload controller's service account: every pod its workloads create skips Pod Security, so anyone who can create such a workload bypasses it.";
     PlanUnknownExemptNamespace => "plan-unknown-exempt-namespace", Warning, "A namespace given to --exempt-namespace is not in the input (a typo, or it does not exist yet).";
+    InputDuplicateObject => "input-duplicate-object", Warning, "The same object (kind, namespace, name) appears more than once in the input; the last one is kept, as kubectl apply would, and counted once.";
+    PlanNamespaceNotInInput => "plan-namespace-not-in-input", Info, "A namespace is referenced (by bindings, subjects, objects or -n) but its Namespace object is not in the input: it is listed under not_planned and never labelled.";
+    PlanPartialCoverage => "plan-partial-coverage", Warning, "The input does not prove that every pod, workload, RBAC object or PSP of a planned namespace was read (a plain manifest set, or a kind that could not be listed): its plan is partial and apply refuses it without --force.";
+    PlanLoosens => "plan-loosens", Warning, "A namespace's enforce level is less restrictive than what its pods and workloads already pass (pods_level), because a PSP usable there allowed more; --tighten enforces pods_level instead.";
 }
 
 impl fmt::Display for Code {

@@ -7,6 +7,7 @@ use std::ops::Deref;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use serde::{Deserialize, Serialize};
 
+use crate::findings::Finding;
 use crate::model::pod::{ObjectMeta, PodSpec};
 use crate::model::psp::PodSecurityPolicy;
 use crate::pss::PodView;
@@ -217,6 +218,41 @@ pub struct Unavailable {
     pub message: String,
 }
 
+/// One resource the input is known to hold in full: it was listed (live, or by `export`) in
+/// every namespace, or in one.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ListedResource {
+    /// Qualified plural resource: `pods`, `deployments.apps`, `podsecuritypolicies.policy`.
+    pub resource: String,
+    /// The namespace it was listed in; absent when listed in every namespace (and for
+    /// cluster-scoped resources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+/// What the input is known to cover: the resources that were listed. A plain manifest set
+/// proves nothing (`None` in [`Inventory::listed`]): a `List` cannot show it was read with `-A`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listed {
+    pub resources: Vec<ListedResource>,
+}
+
+impl Listed {
+    /// Whether `resource` was listed in `namespace` (or in every namespace).
+    pub fn covers(&self, resource: &str, namespace: Option<&str>) -> bool {
+        self.resources.iter().any(|r| {
+            r.resource == resource && (r.namespace.is_none() || r.namespace.as_deref() == namespace)
+        })
+    }
+
+    /// Adds another record's resources (several inputs), keeping the list sorted and unique.
+    pub fn merge(&mut self, other: Listed) {
+        self.resources.extend(other.resources);
+        self.resources.sort();
+        self.resources.dedup();
+    }
+}
+
 /// Everything read in.
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
@@ -233,6 +269,10 @@ pub struct Inventory {
     pub ignored: BTreeMap<String, usize>,
     /// Resource kinds that could not be read.
     pub unavailable: Vec<Unavailable>,
+    /// What the input is known to cover (`None`: nothing is proven complete).
+    pub listed: Option<Listed>,
+    /// Findings about the input itself (e.g. duplicate objects), carried into every report.
+    pub findings: Vec<Finding>,
 }
 
 /// Appends `b` to `a`, taking `b`'s buffer when `a` is empty (no copy of a large list).
@@ -292,6 +332,12 @@ impl Inventory {
             *self.ignored.entry(k).or_default() += n;
         }
         self.unavailable.extend(other.unavailable);
+        match (&mut self.listed, other.listed) {
+            (Some(a), Some(b)) => a.merge(b),
+            (a @ None, b) => *a = b,
+            (Some(_), None) => {}
+        }
+        self.findings.extend(other.findings);
     }
 
     /// Gives every object the same provenance (e.g. before comparing inventories read from
