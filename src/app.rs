@@ -209,8 +209,18 @@ pub fn run() -> ExitCode {
 /// happened (the run then exits 2 at the end). A cluster that no longer serves PSPs is a notice,
 /// not an error.
 pub fn load_inventory(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
+    load_inventory_needing(g, &|_| true)
+}
+
+/// [`load_inventory`] for a command that needs only some resources (qualified plural names,
+/// e.g. `pods`, `deployments.apps`): a resource it does not need that cannot be read is a
+/// notice, not an error.
+pub fn load_inventory_needing(
+    g: &GlobalArgs,
+    needs: &dyn Fn(&str) -> bool,
+) -> Result<(Inventory, bool), AppError> {
     if g.filename.is_empty() {
-        return load_live(g);
+        return load_live(g, needs);
     }
     let opts = OfflineOptions {
         default_namespace: g.namespace.clone().unwrap_or_else(|| "default".into()),
@@ -225,7 +235,7 @@ pub fn load_inventory(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
 
 /// Reads the cluster of the kubeconfig. Only this and `apply` run async code: a tokio runtime
 /// is built for the read and shut down right after it.
-fn load_live(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
+fn load_live(g: &GlobalArgs, needs: &dyn Fn(&str) -> bool) -> Result<(Inventory, bool), AppError> {
     let opts = LiveOptions {
         kubeconfig: g.kubeconfig.clone(),
         context: g.context.clone(),
@@ -242,8 +252,9 @@ fn load_live(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
     // Do not wait for connections still open (e.g. a response that timed out).
     runtime.shutdown_background();
     let read = result.map_err(|e| AppError::Other(e.into()))?;
-    report_live(&read, g.quiet);
-    let had_errors = read.had_errors();
+    report_live(&read, g.quiet, needs);
+    let had_errors = !read.errors.is_empty()
+        || read.inventory.unavailable.iter().any(|u| live::is_error(u) && needs(&u.resource));
     let mut inv = read.inventory;
     if let Some(ns) = &g.namespace {
         inv.retain_namespace(ns);
@@ -252,12 +263,18 @@ fn load_live(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
 }
 
 /// Errors always; notices and server warnings unless `-q`.
-fn report_live(read: &LiveRead, quiet: bool) {
+fn report_live(read: &LiveRead, quiet: bool, needs: &dyn Fn(&str) -> bool) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for u in &read.inventory.unavailable {
-        if live::is_error(u) {
+        if live::is_error(u) && needs(&u.resource) {
             let _ = writeln!(err, "error: cannot read {} ({}): {}", u.resource, u.code, u.message);
+        } else if live::is_error(u) && !quiet {
+            let _ = writeln!(
+                err,
+                "notice: cannot read {} ({}), which this command does not need: {}",
+                u.resource, u.code, u.message
+            );
         } else if !quiet {
             let _ = writeln!(err, "notice: {}: {}", u.resource, u.message);
         }

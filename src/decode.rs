@@ -16,7 +16,8 @@ use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Seq
 use serde_json::{Map, Value};
 
 use crate::model::inventory::{
-    Inventory, Namespace, ObjectState, PodKind, PodObject, Provenance, ServerVersion, Sourced,
+    Inventory, Listed, ListedResource, Namespace, ObjectState, PodKind, PodObject, Provenance,
+    ServerVersion, Sourced,
 };
 use crate::model::pod::{ObjectMeta, PodSpec, is_kept_pod_annotation, null_default};
 use crate::model::psp::PodSecurityPolicy;
@@ -61,6 +62,8 @@ pub enum Decoded {
     RoleBinding(Box<k8s_openapi::api::rbac::v1::RoleBinding>),
     ClusterRoleBinding(Box<k8s_openapi::api::rbac::v1::ClusterRoleBinding>),
     ServerVersion(ServerVersion),
+    /// The record `psa-migrate export` writes of what it listed.
+    ExportRecord(Listed),
     /// A kind the tool does not keep (Secrets included): counted only.
     Ignored(String),
 }
@@ -232,6 +235,14 @@ pub fn decode_value(value: Value) -> Result<Decoded, DecodeError> {
     };
     let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_owned();
     let group = api_version.split_once('/').map_or("", |(g, _)| g);
+    if kind == EXPORT_RECORD_KIND && api_version == EXPORT_RECORD_API_VERSION {
+        return typed::<ExportRecordDoc>(value).map(|r| {
+            let mut listed = Listed { resources: r.listed };
+            listed.resources.sort();
+            listed.resources.dedup();
+            Decoded::ExportRecord(listed)
+        });
+    }
     if let Some(pod_kind) = PodKind::from_kind(&kind) {
         return decode_pod_object(pod_kind, api_version, value).map(|p| Decoded::Pod(Box::new(p)));
     }
@@ -539,8 +550,20 @@ pub fn decode_json_object(raw: &str, defaults: ItemDefaults<'_>) -> Result<Decod
     decode_value(with_defaults(value, defaults))
 }
 
+/// `apiVersion` and `kind` of the record `export` writes of what it listed.
+pub const EXPORT_RECORD_API_VERSION: &str = "psa-migrate.io/v1";
+pub const EXPORT_RECORD_KIND: &str = "ExportRecord";
+
+/// The export record: which resources were listed, in which scope.
+#[derive(serde::Deserialize)]
+struct ExportRecordDoc {
+    #[serde(default)]
+    listed: Vec<ListedResource>,
+}
+
 /// Kinds other than pod-carrying ones that the inventory keeps.
 const KEPT_KINDS: &[&str] = &[
+    EXPORT_RECORD_KIND,
     "Namespace",
     "ServiceAccount",
     "PodSecurityPolicy",
@@ -646,6 +669,10 @@ pub fn add_to_inventory(
             inv.cluster_role_bindings.push(Sourced { obj: *r, source })
         }
         Decoded::ServerVersion(v) => inv.server_version = Some(v),
+        Decoded::ExportRecord(listed) => match &mut inv.listed {
+            Some(l) => l.merge(listed),
+            None => inv.listed = Some(listed),
+        },
         Decoded::Ignored(kind) => *inv.ignored.entry(kind).or_default() += 1,
     }
 }

@@ -404,8 +404,14 @@ pub fn discover(inv: &Inventory) -> Discovery {
 /// Builds the `inventory` report: discovery, PSP summaries, mutated workloads and every finding
 /// (sorted).
 pub fn inventory_report(inv: &Inventory) -> InventoryReport {
-    let Discovery { rbac, mappings, namespaces } = discover(inv);
-    let mut findings = rbac.findings.clone();
+    inventory_report_with(inv, discover(inv))
+}
+
+/// [`inventory_report`] from a discovery already made (the plan reuses its own).
+pub fn inventory_report_with(inv: &Inventory, discovery: Discovery) -> InventoryReport {
+    let Discovery { rbac, mappings, namespaces } = discovery;
+    let mut findings = inv.findings.clone();
+    findings.extend(rbac.findings.iter().cloned());
     findings.extend(admitted::admission_findings(inv, &rbac.grants));
     let (mutated_workloads, mutation_findings) = mutation::mutated_workloads(inv, &mappings);
     findings.extend(mutation_findings);

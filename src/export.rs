@@ -18,7 +18,10 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::model::inventory::{Inventory, PodKind, PodObject, ServerVersion};
+use crate::decode::{EXPORT_RECORD_API_VERSION, EXPORT_RECORD_KIND};
+use crate::model::inventory::{
+    Inventory, Listed, ListedResource, PodKind, PodObject, ServerVersion,
+};
 use crate::model::pod::{Volume, VolumeType};
 
 /// One file of an export.
@@ -34,6 +37,7 @@ pub struct ExportFile {
 
 /// Every file name an export may write, in writing order.
 pub const FILE_NAMES: &[&str] = &[
+    "export-record.yaml",
     "version.yaml",
     "namespaces.yaml",
     "serviceaccounts.yaml",
@@ -66,6 +70,9 @@ pub fn export_files(inv: &Inventory) -> Result<Vec<ExportFile>, ExportError> {
         inv.unavailable.iter().any(|u| u.resource.split('.').next() == Some(resource))
     };
     let mut files = Vec::new();
+    if let Some(listed) = &inv.listed {
+        files.push(record_file(listed)?);
+    }
     if let Some(v) = &inv.server_version {
         files.push(version_file(v)?);
     }
@@ -266,6 +273,36 @@ fn list_file(
          # Read back with `psa-migrate -f <this directory>`.\n{yaml}"
     );
     Ok(ExportFile { name, resource, objects: items.len(), text })
+}
+
+/// `export-record.yaml`: which resources were listed, and where. Only a record proves that the
+/// export holds every pod, workload and RBAC object (a plain `List` cannot show it was read
+/// with `-A`), so the plan may call the export complete.
+fn record_file(listed: &Listed) -> Result<ExportFile, ExportError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct RecordDoc<'a> {
+        api_version: &'static str,
+        kind: &'static str,
+        listed: &'a [ListedResource],
+    }
+    let name = "export-record.yaml";
+    let doc = RecordDoc {
+        api_version: EXPORT_RECORD_API_VERSION,
+        kind: EXPORT_RECORD_KIND,
+        listed: &listed.resources,
+    };
+    let yaml = serde_saphyr::to_string(&doc)
+        .map_err(|e| ExportError { file: name, message: e.to_string() })?;
+    Ok(ExportFile {
+        name,
+        resource: "export-record",
+        objects: 1,
+        text: format!(
+            "# psa-migrate export: what was listed (a resource without a namespace was listed in\n\
+             # every namespace). The plan counts a namespace complete only for resources listed here.\n{yaml}"
+        ),
+    })
 }
 
 fn version_file(v: &ServerVersion) -> Result<ExportFile, ExportError> {

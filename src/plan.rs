@@ -79,6 +79,48 @@ pub struct PlanOptions {
     pub exempt_namespaces: BTreeSet<String>,
     pub exempt_users: BTreeSet<String>,
     pub exempt_runtime_classes: BTreeSet<String>,
+    /// Treat the input as complete (`--assume-complete`): the user asserts it holds every
+    /// pod, workload, RBAC object and PSP of the cluster.
+    pub assume_complete: bool,
+    /// Whether `enforce_version` came from the cluster, the export or `--cluster-version`.
+    pub cluster_version_known: bool,
+}
+
+/// The resources a namespace's plan depends on (qualified plural names, as the live source
+/// and `export` record them): its pods and workloads (what must keep running), the namespace
+/// itself (its labels), the RBAC objects and the PSPs (what PSP allowed there).
+pub const NEEDED_RESOURCES: &[&str] = &[
+    "clusterrolebindings.rbac.authorization.k8s.io",
+    "clusterroles.rbac.authorization.k8s.io",
+    "cronjobs.batch",
+    "daemonsets.apps",
+    "deployments.apps",
+    "jobs.batch",
+    "namespaces",
+    "pods",
+    "podsecuritypolicies.policy",
+    "podtemplates",
+    "replicasets.apps",
+    "replicationcontrollers",
+    "rolebindings.rbac.authorization.k8s.io",
+    "roles.rbac.authorization.k8s.io",
+    "statefulsets.apps",
+];
+
+/// The coverage of one namespace: complete when every needed resource was listed there (or in
+/// every namespace), or the user asserted it.
+pub fn coverage(inv: &Inventory, namespace: &str, assume_complete: bool) -> Coverage {
+    if assume_complete {
+        return Coverage { status: CoverageStatus::Complete, missing: Vec::new(), assumed: true };
+    }
+    let missing: Vec<String> = NEEDED_RESOURCES
+        .iter()
+        .filter(|r| !inv.listed.as_ref().is_some_and(|l| l.covers(r, Some(namespace))))
+        .map(|r| (*r).to_owned())
+        .collect();
+    let status =
+        if missing.is_empty() { CoverageStatus::Complete } else { CoverageStatus::Partial };
+    Coverage { status, missing, assumed: false }
 }
 
 fn level_or_none<S: Serializer>(level: &Option<Level>, s: S) -> Result<S::Ok, S::Error> {
@@ -100,10 +142,42 @@ pub struct ObjectVerdict {
     pub source: String,
 }
 
+/// Whether the input is known to hold everything a namespace's plan depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoverageStatus {
+    /// Its pods, workloads and the RBAC objects and PSPs were listed (every live read; offline
+    /// with the record `export` writes, or `--assume-complete`).
+    Complete,
+    /// Some of them may be missing: the plan cannot prove it rejects nothing that runs.
+    Partial,
+}
+
+/// How much of a namespace the input covers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    pub status: CoverageStatus,
+    /// The resources not known to be complete for this namespace (`pods`, `deployments.apps`,
+    /// `rolebindings.rbac.authorization.k8s.io`, …), sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// Complete only because the user said so (`--assume-complete`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub assumed: bool,
+}
+
+/// A namespace the input refers to but does not hold: never labelled.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct NotPlanned {
+    pub name: String,
+    pub reason: String,
+}
+
 /// The plan for one namespace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NamespacePlan {
     pub name: String,
+    pub coverage: Coverage,
     /// Listed with `--exempt-namespace`: no labels are planned; the AdmissionConfiguration
     /// exempts it.
     pub exempt: bool,
@@ -114,6 +188,9 @@ pub struct NamespacePlan {
     pub pods_level: Level,
     pub enforce: Level,
     pub enforce_version: Version,
+    /// Enforce is less restrictive than what every live object already passes (`pods_level`):
+    /// a PSP usable here allowed more. `--tighten` enforces `pods_level` instead.
+    pub loosens: bool,
     pub audit: Level,
     pub audit_version: Version,
     pub warn: Level,
@@ -186,8 +263,9 @@ pub struct BypassPlan {
 /// Step 4: what to delete once the PSP admission plugin is off, and what needs a manual edit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CleanupPlan {
-    /// PSPs and RBAC objects that grant nothing but `use` on PSPs, in deletion order
-    /// (bindings, roles, PSPs).
+    /// Exactly what step 4 deletes, in deletion order (bindings, roles, PSPs): the PSPs and
+    /// RBAC objects that grant nothing but `use` on PSPs, and what step 3 created (its
+    /// `disable-psp` RoleBindings, ClusterRole and PSP).
     pub delete: Vec<ObjectRef>,
     /// Roles that grant more than PSP use: edit by hand, never deleted.
     pub manual: Vec<ObjectRef>,
@@ -212,14 +290,27 @@ pub struct Plan {
     pub name: String,
     /// The version enforce labels are pinned to.
     pub cluster_version: Version,
+    /// Whether the cluster version came from the input or `--cluster-version` (`false`: the
+    /// plan pins `latest` for want of it).
+    pub cluster_version_known: bool,
+    /// `complete` when every planned namespace is; else `partial`.
+    pub coverage: CoverageStatus,
     pub psp_admission_active: bool,
     pub namespaces: Vec<NamespacePlan>,
+    /// Namespaces the input refers to without holding their Namespace object: never labelled.
+    pub not_planned: Vec<NotPlanned>,
     pub admission: AdmissionPlan,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub psp_bypass: Option<BypassPlan>,
     pub cleanup: CleanupPlan,
     pub policies: Vec<PolicyRow>,
     pub findings: Vec<Finding>,
+    /// SHA-256 (`sha256:<hex>`) of every other file `plan` wrote, by file name; `diff`, `apply`
+    /// and `rollback` refuse a directory where one changed. Filled in by [`files::render`].
+    pub files: BTreeMap<String, String>,
+    /// SHA-256 of this plan itself (its canonical JSON with `digest` empty): see
+    /// [`files::plan_digest`].
+    pub digest: String,
 }
 
 /// Name of the non-mutating privileged PSP the bypass step creates.
@@ -310,10 +401,89 @@ fn settle(
     )
 }
 
+/// How many objects a reason names before it says "and N more".
+const NAMED_IN_REASON: usize = 3;
+
+/// Why `psp_level` is what it is: the loosest usable PSP and the fields that force its level.
+fn psp_reason(
+    ns: &discover::NamespaceAccess,
+    mappings: &BTreeMap<String, crate::mapping::PolicyMapping>,
+) -> String {
+    let Some(level) = ns.psp_level else {
+        return "no PSP is usable here (psp_level none)".into();
+    };
+    let loosest: Vec<&str> =
+        ns.usable_psps.iter().filter(|p| p.level == Some(level)).map(|p| p.psp.as_str()).collect();
+    let Some(m) = loosest.first().and_then(|name| mappings.get(*name)) else {
+        return format!("PSPs usable here allow {level} (psp_level)");
+    };
+    let fields: Vec<String> = m
+        .reasons
+        .iter()
+        .filter(|r| r.forces == level && level < Level::Restricted)
+        .map(|r| format!("`{}` {} ({})", m.name, r.detail, field_name(r.field)))
+        .collect();
+    let others = if loosest.len() > 1 {
+        format!(
+            " (as do {})",
+            loosest[1..].iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        )
+    } else {
+        String::new()
+    };
+    if fields.is_empty() {
+        return format!("psp_level {level}: `{}` is usable here{others}", m.name);
+    }
+    let mut named = fields.iter().take(NAMED_IN_REASON).cloned().collect::<Vec<_>>().join("; ");
+    if fields.len() > NAMED_IN_REASON {
+        named.push_str(&format!("; and {} more fields", fields.len() - NAMED_IN_REASON));
+    }
+    format!("psp_level {level}: {named}{others}")
+}
+
+/// `spec.allowedCapabilities` → `allowedCapabilities`; annotations stay as they are.
+fn field_name(field: &str) -> &str {
+    field.strip_prefix("spec.").unwrap_or(field)
+}
+
+/// Why `pods_level` is what it is: the live objects that fail the next stricter level.
+fn pods_reason(live: &[&PodObject], pods_level: Level, version: Version) -> String {
+    if live.is_empty() {
+        return "nothing live runs here (no running pod, no live workload): pods_level restricted"
+            .into();
+    }
+    let Some(stricter) = pods_level.next_stricter() else {
+        return format!(
+            "pods_level restricted: all {} pass restricted at {version}",
+            count(live.len(), "live object", "live objects")
+        );
+    };
+    let forcing: Vec<String> = live
+        .iter()
+        .filter_map(|o| {
+            let violations = pss::evaluate(stricter, version, &o.view());
+            (!violations.is_empty())
+                .then(|| format!("{} {} ({})", o.kind, o.name(), pss::short_form(&violations)))
+        })
+        .collect();
+    let mut named = forcing.iter().take(NAMED_IN_REASON).cloned().collect::<Vec<_>>().join("; ");
+    if forcing.len() > NAMED_IN_REASON {
+        named.push_str(&format!("; and {} more", forcing.len() - NAMED_IN_REASON));
+    }
+    format!("pods_level {pods_level}: fails {stricter} at {version}: {named}")
+}
+
+/// `1 namespace`, `2 namespaces`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn plan_namespace(
     ns: &discover::NamespaceAccess,
     labels: &BTreeMap<String, String>,
     objects: &[&PodObject],
+    coverage: Coverage,
+    mappings: &BTreeMap<String, crate::mapping::PolicyMapping>,
     opts: &PlanOptions,
 ) -> NamespacePlan {
     let version = opts.enforce_version;
@@ -322,16 +492,13 @@ fn plan_namespace(
     let pods_level =
         live.iter().map(|o| pss::passes(version, &o.view())).min().unwrap_or(Level::Restricted);
     let psp_level = ns.psp_level;
-    let mut reasons = Vec::new();
-    reasons.push(match psp_level {
-        Some(l) => format!("PSPs usable here allow at most {l} (psp_level)"),
-        None => "no PSP is usable here (psp_level none)".into(),
-    });
-    reasons.push(if live.is_empty() {
-        "nothing live runs here: passes restricted".into()
-    } else {
-        format!("{} live objects all pass {pods_level} at {version} (pods_level)", live.len())
-    });
+    let mut reasons = vec![psp_reason(ns, mappings), pods_reason(&live, pods_level, version)];
+    if coverage.status == CoverageStatus::Partial {
+        reasons.push(format!(
+            "coverage partial: the input does not show every {} here",
+            coverage.missing.join(", ")
+        ));
+    }
     let mut enforce = match psp_level {
         Some(p) if !opts.tighten => p.looser(pods_level),
         _ => pods_level,
@@ -390,14 +557,24 @@ fn plan_namespace(
             .collect()
     };
     let dead_objects = dead.iter().map(|o| verdict(o, enforce, enforce_version)).collect();
+    let exempt = opts.exempt_namespaces.contains(&ns.name);
+    let loosens = !exempt && enforce < pods_level;
+    if loosens {
+        reasons.push(format!(
+            "loosens: enforce {enforce} is less restrictive than the {pods_level} every live object \
+             here passes; --tighten would enforce {pods_level}"
+        ));
+    }
     NamespacePlan {
         name: ns.name.clone(),
-        exempt: opts.exempt_namespaces.contains(&ns.name),
+        coverage,
+        exempt,
         current_labels: current,
         psp_level,
         pods_level,
         enforce,
         enforce_version,
+        loosens,
         audit,
         audit_version,
         warn,
@@ -419,29 +596,79 @@ pub fn config_api_version(version: Version) -> &'static str {
     }
 }
 
+/// Why a namespace the input refers to is not planned.
+fn not_planned_reason(inv: &Inventory, ns: &str) -> String {
+    let mut refs = Vec::new();
+    let pods = inv.pod_objects.iter().filter(|o| o.namespace() == ns).count();
+    let sas = inv.service_accounts.iter().filter(|o| o.namespace.as_deref() == Some(ns)).count();
+    let roles = inv.roles.iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).count();
+    let bindings =
+        inv.role_bindings.iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).count();
+    for (n, one, many) in [
+        (pods, "pod or workload", "pods and workloads"),
+        (sas, "ServiceAccount", "ServiceAccounts"),
+        (roles, "Role", "Roles"),
+        (bindings, "RoleBinding", "RoleBindings"),
+    ] {
+        if n > 0 {
+            refs.push(count(n, one, many));
+        }
+    }
+    let by =
+        if refs.is_empty() { String::new() } else { format!(" (it holds {})", refs.join(", ")) };
+    format!("the input holds no Namespace object for it{by}: nothing is known of what runs there")
+}
+
 /// Builds the plan from an inventory.
 pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
-    let Discovery { rbac, mappings, namespaces } = discover::discover(inv);
-    let mut findings = Vec::new();
+    let discovery = discover::discover(inv);
+    let report = discover::inventory_report_with(inv, discovery.clone());
+    let Discovery { rbac, mappings, namespaces } = discovery;
+    let mut findings = report.findings;
     let labels_of: BTreeMap<&str, &BTreeMap<String, String>> =
         inv.namespaces.iter().map(|n| (n.metadata.name.as_str(), &n.metadata.labels)).collect();
-    let empty = BTreeMap::new();
     let mut by_ns: BTreeMap<&str, Vec<&PodObject>> = BTreeMap::new();
     for o in &inv.pod_objects {
         by_ns.entry(o.namespace()).or_default().push(o);
     }
-    let ns_plans: Vec<NamespacePlan> = namespaces
-        .iter()
-        .map(|ns| {
-            let objs = by_ns.get(ns.name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-            plan_namespace(
-                ns,
-                labels_of.get(ns.name.as_str()).copied().unwrap_or(&empty),
-                objs,
-                opts,
-            )
-        })
-        .collect();
+    let mut not_planned = Vec::new();
+    let mut ns_plans = Vec::new();
+    for ns in &namespaces {
+        let Some(labels) = labels_of.get(ns.name.as_str()) else {
+            let reason = not_planned_reason(inv, &ns.name);
+            findings.push(Finding::new(
+                Code::PlanNamespaceNotInInput,
+                ObjectRef::new("Namespace", None, &ns.name),
+                format!("not planned: {reason}"),
+            ));
+            not_planned.push(NotPlanned { name: ns.name.clone(), reason });
+            continue;
+        };
+        let objs = by_ns.get(ns.name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        let coverage = coverage(inv, &ns.name, opts.assume_complete);
+        let p = plan_namespace(ns, labels, objs, coverage, &mappings, opts);
+        if p.coverage.status == CoverageStatus::Partial {
+            findings.push(Finding::new(
+                Code::PlanPartialCoverage,
+                ObjectRef::new("Namespace", None, &p.name),
+                format!(
+                    "the input does not show that every object of these resources was read: {}",
+                    p.coverage.missing.join(", ")
+                ),
+            ));
+        }
+        if p.loosens {
+            findings.push(Finding::new(
+                Code::PlanLoosens,
+                ObjectRef::new("Namespace", None, &p.name),
+                format!(
+                    "enforce {} is less restrictive than pods_level {}; --tighten enforces {}",
+                    p.enforce, p.pods_level, p.pods_level
+                ),
+            ));
+        }
+        ns_plans.push(p);
+    }
     for ns in &opts.exempt_namespaces {
         if !ns_plans.iter().any(|p| &p.name == ns) {
             findings.push(Finding::new(
@@ -490,22 +717,29 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
 
     let psp_admission_active =
         !inv.psps.is_empty() && !matches!(opts.enforce_version, Version::Minor(m) if m >= 25);
-    let existing: BTreeSet<&str> =
-        inv.namespaces.iter().map(|n| n.metadata.name.as_str()).collect();
     let psp_bypass = psp_admission_active.then(|| BypassPlan {
         psp: BYPASS_PSP,
         cluster_role: BYPASS_CLUSTER_ROLE,
         role_binding: BYPASS_ROLE_BINDING,
-        namespaces: ns_plans
-            .iter()
-            .filter(|p| !p.exempt && existing.contains(p.name.as_str()))
-            .map(|p| p.name.clone())
-            .collect(),
+        namespaces: ns_plans.iter().filter(|p| !p.exempt).map(|p| p.name.clone()).collect(),
     });
 
+    // Deletion order: bindings (ours first), roles, PSPs — nothing is ever left pointing at a
+    // deleted object.
     let mut cleanup = CleanupPlan::default();
+    if let Some(b) = &psp_bypass {
+        cleanup.delete.extend(
+            b.namespaces.iter().map(|ns| ObjectRef::new("RoleBinding", Some(ns), b.role_binding)),
+        );
+    }
     cleanup.delete.extend(rbac.psp_only_bindings.iter().cloned());
+    if let Some(b) = &psp_bypass {
+        cleanup.delete.push(ObjectRef::new("ClusterRole", None, b.cluster_role));
+    }
     cleanup.delete.extend(rbac.psp_only_roles.iter().cloned());
+    if let Some(b) = &psp_bypass {
+        cleanup.delete.push(ObjectRef::new("PodSecurityPolicy", None, b.psp));
+    }
     cleanup.delete.extend(
         inv.psps.iter().map(|p| ObjectRef::new("PodSecurityPolicy", None, &p.metadata.name)),
     );
@@ -527,17 +761,28 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
         })
         .collect();
     crate::findings::sort(&mut findings);
+    findings.dedup();
+    let coverage = if ns_plans.iter().all(|n| n.coverage.status == CoverageStatus::Complete) {
+        CoverageStatus::Complete
+    } else {
+        CoverageStatus::Partial
+    };
     Plan {
         schema_version: PLAN_SCHEMA_VERSION,
         name: opts.name.clone(),
         cluster_version: opts.enforce_version,
+        cluster_version_known: opts.cluster_version_known,
+        coverage,
         psp_admission_active,
         namespaces: ns_plans,
+        not_planned,
         admission,
         psp_bypass,
         cleanup,
         policies,
         findings,
+        files: BTreeMap::new(),
+        digest: String::new(),
     }
 }
 
@@ -564,6 +809,8 @@ mod tests {
             exempt_namespaces: BTreeSet::new(),
             exempt_users: BTreeSet::new(),
             exempt_runtime_classes: BTreeSet::new(),
+            assume_complete: true,
+            cluster_version_known: true,
         }
     }
 

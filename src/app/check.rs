@@ -2,8 +2,9 @@
 
 use std::io::Write;
 
-use crate::app::{AppError, CheckArgs, GlobalArgs, Settings, exit, load_inventory};
+use crate::app::{AppError, CheckArgs, GlobalArgs, Settings, exit, load_inventory_needing};
 use crate::evaluate;
+use crate::model::inventory::PodKind;
 use crate::output;
 
 pub fn run(
@@ -12,7 +13,14 @@ pub fn run(
     settings: &Settings,
     out: &mut dyn Write,
 ) -> Result<u8, AppError> {
-    let (inv, input_errors) = load_inventory(g)?;
+    // Only pods and workloads are judged: a forbidden PSP or RBAC list is not an error here.
+    let needs = |resource: &str| {
+        let plural = resource.split('.').next().unwrap_or(resource);
+        crate::source::live::KINDS
+            .iter()
+            .any(|k| k.resource == plural && PodKind::from_kind(k.kind).is_some())
+    };
+    let (inv, input_errors) = load_inventory_needing(g, &needs)?;
     let report = evaluate::check(&inv, args.level, args.policy_version);
     output::check::render(out, &report, settings.format, settings.style)?;
     Ok(if input_errors {

@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::app::{AppError, GlobalArgs, Settings, exit, load_inventory, parse_version};
+use crate::app::inventory::report_exit;
+use crate::app::{AppError, FailOn, GlobalArgs, Settings, load_inventory, parse_version};
 use crate::model::inventory::Inventory;
 use crate::model::level::Version;
 use crate::output;
 use crate::plan::{self, PlanOptions, files};
+use crate::source::live;
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -42,26 +44,52 @@ pub struct PlanArgs {
     /// Overwrite a different existing plan in the output directory.
     #[arg(long)]
     pub force: bool,
+    /// Treat the input as complete: it holds every pod, workload, RBAC object and PSP of the
+    /// cluster (e.g. a full `kubectl get -A` dump). Without it, offline input is complete only
+    /// with the record `psa-migrate export` writes.
+    #[arg(long)]
+    pub assume_complete: bool,
+    /// Write the plan, marked partial, even when the cluster would not let a needed resource be
+    /// listed (403). `apply` refuses partial namespaces without --force.
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Exit 1 when any finding is at or above this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
 }
 
-/// The plan name from the input: the first `-f` path's name, `stdin`, or the live context.
+/// The plan name from the input: the first `-f` path's name (a file's without its extension,
+/// a directory's whole name), `stdin`, or the live context.
 fn input_name(g: &GlobalArgs, live_name: Option<&str>) -> String {
     let raw = match g.filename.first() {
         Some(p) if p == "-" => "stdin".to_owned(),
         Some(p) => {
             let path = Path::new(p.trim_end_matches('/'));
-            path.file_stem()
-                .map_or_else(|| "input".to_owned(), |s| s.to_string_lossy().into_owned())
+            let is_file =
+                path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+                    && !path.is_dir();
+            let name = if is_file { path.file_stem() } else { path.file_name() };
+            name.map_or_else(|| "input".to_owned(), |s| s.to_string_lossy().into_owned())
         }
         None => live_name.unwrap_or("cluster").to_owned(),
     };
-    let clean: String = raw
-        .chars()
-        .map(
-            |c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '-' },
-        )
-        .collect();
+    let clean: String = raw.chars().map(|c| if safe_name_char(c) { c } else { '-' }).collect();
     if clean.is_empty() || clean.starts_with('.') { "cluster".into() } else { clean }
+}
+
+fn safe_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'
+}
+
+/// A `--name` must be one safe path segment: it names a directory under `migrations/`.
+fn check_name(name: &str) -> Result<(), AppError> {
+    if name.is_empty() || name.starts_with('.') || !name.chars().all(safe_name_char) {
+        return Err(AppError::Usage(format!(
+            "invalid --name {name:?}: a plan name is one path segment of letters, digits, '-', '_' \
+             and '.', not starting with '.'"
+        )));
+    }
+    Ok(())
 }
 
 /// The version enforce is pinned to.
@@ -76,24 +104,53 @@ pub fn run(
     settings: &Settings,
     out: &mut dyn Write,
 ) -> Result<u8, AppError> {
+    if let Some(name) = &args.name {
+        check_name(name)?;
+    }
     let (inv, input_errors) = load_inventory(g)?;
+    if g.filename.is_empty() {
+        refuse_partial_live(&inv, args.allow_partial)?;
+    }
     let name = args.name.clone().unwrap_or_else(|| input_name(g, g.context.as_deref()));
+    let enforce_version = cluster_version(args.cluster_version, &inv);
     let opts = PlanOptions {
         name: name.clone(),
-        enforce_version: cluster_version(args.cluster_version, &inv),
+        enforce_version,
         tighten: args.tighten,
         allow_loosen: args.allow_loosen,
         exempt_namespaces: args.exempt_namespace.iter().cloned().collect(),
         exempt_users: args.exempt_user.iter().cloned().collect(),
         exempt_runtime_classes: args.exempt_runtime_class.iter().cloned().collect(),
+        assume_complete: args.assume_complete,
+        cluster_version_known: args.cluster_version.is_some()
+            || inv.server_version.as_ref().and_then(|v| v.minor_number()).is_some(),
     };
     let plan = plan::plan(&inv, &opts);
-    let existing: Vec<String> = inv.namespaces.iter().map(|n| n.metadata.name.clone()).collect();
-    let rendered = files::render(&plan, &existing);
+    let rendered = files::render(&plan);
     let dir = args.out.clone().unwrap_or_else(|| Path::new("migrations").join(&name));
     write_plan_dir(&dir, &rendered, args.force)?;
     output::plan::render(out, &plan, &dir.display().to_string(), settings.format)?;
-    Ok(if input_errors { exit::ERROR } else { exit::CLEAN })
+    Ok(report_exit(input_errors, args.fail_on, &plan.findings))
+}
+
+/// Live: a resource the plan needs that could not be listed (403, timeouts, …) makes the plan
+/// unprovable; refuse to write it unless `--allow-partial` (it is then marked partial).
+fn refuse_partial_live(inv: &Inventory, allow_partial: bool) -> Result<(), AppError> {
+    let missing: Vec<String> = inv
+        .unavailable
+        .iter()
+        .filter(|u| live::is_error(u) && plan::NEEDED_RESOURCES.contains(&u.resource.as_str()))
+        .map(|u| format!("{} ({}): {}", u.resource, u.code, u.message))
+        .collect();
+    if missing.is_empty() || allow_partial {
+        return Ok(());
+    }
+    Err(AppError::Usage(format!(
+        "refusing to plan: the plan needs resources that could not be read, so it could reject \
+         what runs or forget what PSP allowed:\n  {}\ngrant the missing permissions (see the \
+         README's Permissions), or pass --allow-partial to write a plan marked partial",
+        missing.join("\n  ")
+    )))
 }
 
 /// Writes the files, refusing to replace a different plan without `--force`. The journal of an

@@ -36,6 +36,15 @@ impl Level {
     pub fn stricter(self, other: Level) -> Level {
         self.max(other)
     }
+
+    /// The next more restrictive level; `None` for restricted.
+    pub fn next_stricter(self) -> Option<Level> {
+        match self {
+            Level::Privileged => Some(Level::Baseline),
+            Level::Baseline => Some(Level::Restricted),
+            Level::Restricted => None,
+        }
+    }
 }
 
 impl fmt::Display for Level {

@@ -66,15 +66,34 @@ fn object_ref_manifest(r: &ObjectRef) -> Value {
     json!({"apiVersion": api_version, "kind": r.kind, "metadata": meta})
 }
 
-/// Every file of the migration directory, in a stable order.
-pub fn render(plan: &Plan, namespaces_in_input: &[String]) -> Vec<(&'static str, String)> {
-    let exists = |ns: &NamespacePlan| namespaces_in_input.contains(&ns.name);
+/// `sha256:<hex>` of a text.
+pub fn sha256(text: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The digest of a plan: SHA-256 of its canonical JSON (compact, as serde_json writes a value)
+/// with `digest` set to the empty string. Layout changes (indentation, key order) keep it; any
+/// change of a value does not.
+pub fn plan_digest(plan: &Value) -> String {
+    let mut v = plan.clone();
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("digest".to_owned(), Value::String(String::new()));
+    }
+    sha256(serde_json::to_string(&v).unwrap_or_default().as_bytes())
+}
+
+/// Every file of the migration directory, in a stable order. `plan.json` records the digest of
+/// every other file and its own ([`plan_digest`]).
+pub fn render(plan: &Plan) -> Vec<(&'static str, String)> {
     let step_docs = |step| -> Vec<Value> {
-        plan.namespaces
-            .iter()
-            .filter(|n| exists(n))
-            .filter_map(|n| namespace_manifest(n, step))
-            .collect()
+        plan.namespaces.iter().filter_map(|n| namespace_manifest(n, step)).collect()
     };
     let mut files = vec![
         (
@@ -164,17 +183,18 @@ pub fn render(plan: &Plan, namespaces_in_input: &[String]) -> Vec<(&'static str,
         let _ =
             write!(cleanup_header, "\nEdit by hand (grants more than PSP use, never deleted): {r}");
     }
-    let mut delete: Vec<Value> = plan.cleanup.delete.iter().map(object_ref_manifest).collect();
-    if plan.psp_bypass.is_some() {
-        delete.push(object_ref_manifest(&ObjectRef::new("ClusterRole", None, BYPASS_CLUSTER_ROLE)));
-        delete.push(object_ref_manifest(&ObjectRef::new("PodSecurityPolicy", None, BYPASS_PSP)));
-    }
+    let delete: Vec<Value> = plan.cleanup.delete.iter().map(object_ref_manifest).collect();
     files.push((CLEANUP, yaml_docs(&cleanup_header, &delete)));
     files.push((ADMISSION_CONFIGURATION, admission_configuration(plan)));
-    let mut plan_json = serde_json::to_string_pretty(plan).unwrap_or_default();
+    files.push((REPORT, crate::output::plan::report_markdown(plan)));
+    let mut sealed = plan.clone();
+    sealed.files = files.iter().map(|(n, t)| ((*n).to_owned(), sha256(t.as_bytes()))).collect();
+    let value = serde_json::to_value(&sealed).unwrap_or_default();
+    sealed.digest = plan_digest(&value);
+    let mut plan_json = serde_json::to_string_pretty(&sealed).unwrap_or_default();
     plan_json.push('\n');
     files.push((PLAN_JSON, plan_json));
-    files.push((REPORT, crate::output::plan::report_markdown(plan)));
+    files.sort_by_key(|(n, _)| *n);
     files
 }
 

@@ -31,7 +31,9 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
 use crate::decode::add_to_inventory;
-use crate::model::inventory::{Inventory, Provenance, ServerVersion, Unavailable};
+use crate::model::inventory::{
+    Inventory, Listed, ListedResource, Provenance, ServerVersion, Unavailable,
+};
 
 pub use self::http::{Failure, Fetcher, RetryPolicy};
 
@@ -445,12 +447,28 @@ pub async fn read_with_client(
 
     let mut errors = Vec::new();
     let mut restarts = 0;
+    // Every kind that was listed to the end is complete in the scope it was listed in; a kind
+    // the server does not serve has nothing to miss.
+    let mut listed = Listed::default();
+    for (spec, outcome) in KINDS.iter().zip(&outcomes) {
+        let read = outcome
+            .as_ref()
+            .is_some_and(|o| o.unavailable.as_ref().is_none_or(|u| u.code == code::API_NOT_SERVED));
+        if read {
+            listed.resources.push(ListedResource {
+                resource: spec.qualified(),
+                namespace: if spec.namespaced { opts.namespace.clone() } else { None },
+            });
+        }
+    }
+    listed.resources.sort();
     for outcome in outcomes.into_iter().flatten() {
         inv.extend(outcome.inventory);
         inv.unavailable.extend(outcome.unavailable);
         errors.extend(outcome.errors);
         restarts += outcome.restarts;
     }
+    inv.listed = Some(listed);
     inv.sort();
     let warnings = ctx
         .fetcher
