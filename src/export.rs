@@ -419,6 +419,12 @@ items:
         let mut errors = Vec::new();
         parse_text(text, "in.yaml", false, &OfflineOptions::default(), &mut inv, &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
+        inv.listed = Some(Listed {
+            resources: vec![
+                ListedResource { resource: "namespaces".into(), namespace: None },
+                ListedResource { resource: "pods".into(), namespace: Some("ml".into()) },
+            ],
+        });
         inv.server_version = Some(ServerVersion {
             major: "1".into(),
             minor: "24+".into(),
@@ -435,6 +441,7 @@ items:
         let back = read_back(&files);
         assert_eq!(inv.diff_ignoring_provenance(&back), Vec::<String>::new());
         assert_eq!(back.pod_objects.len(), 5);
+        assert_eq!(back.listed, inv.listed, "the export record reads back");
         // Determinism.
         assert_eq!(export_files(&back).unwrap(), files);
     }
@@ -460,7 +467,15 @@ items:
     #[test]
     fn yaml_shape() {
         let files = export_files(&sample()).unwrap();
-        let version = &files[0];
+        let record = &files[0];
+        assert!(
+            record.text.contains(
+                "kind: ExportRecord\nlisted:\n- resource: namespaces\n- resource: pods\n  namespace: ml\n"
+            ),
+            "{}",
+            record.text
+        );
+        let version = &files[1];
         assert!(version.text.contains("serverVersion:\n  major: \"1\"\n"), "{}", version.text);
         let ns = files.iter().find(|f| f.name == "namespaces.yaml").unwrap();
         assert!(ns.text.contains("apiVersion: v1\nkind: List\n"), "{}", ns.text);

@@ -7,4 +7,5 @@ mod fake_api_kubectl;
 mod live;
 mod migrate_e2e;
 mod plan_cli;
+mod plan_trust;
 mod support;

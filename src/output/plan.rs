@@ -4,7 +4,33 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::output::{Format, write_json, write_yaml};
-use crate::plan::Plan;
+use crate::plan::{CoverageStatus, NamespacePlan, Plan};
+
+fn coverage_word(c: CoverageStatus) -> &'static str {
+    match c {
+        CoverageStatus::Complete => "complete",
+        CoverageStatus::Partial => "partial",
+    }
+}
+
+fn coverage_sentence(plan: &Plan) -> String {
+    if plan.coverage == CoverageStatus::Partial {
+        let partial =
+            plan.namespaces.iter().filter(|n| n.coverage.status == CoverageStatus::Partial).count();
+        return format!(
+            "For {} the input does not prove that every pod, workload, RBAC object and PSP was \
+             read, so the plan may reject what runs or forget what PSP allowed there; `apply` \
+             refuses those namespaces without `--force`. Plan from the live cluster or a \
+             `psa-migrate export`, or pass `--assume-complete` when the input is a full dump.",
+            count(partial, "namespace", "namespaces")
+        );
+    }
+    if plan.namespaces.iter().any(|n| n.coverage.assumed) {
+        "The input was declared complete with `--assume-complete`.".to_owned()
+    } else {
+        "Every planned namespace's pods, workloads, RBAC objects and PSPs were listed.".to_owned()
+    }
+}
 
 fn psp_level_text(l: Option<crate::model::level::Level>) -> String {
     l.map_or_else(|| "none".to_owned(), |l| l.to_string())
@@ -21,15 +47,75 @@ pub fn render(w: &mut dyn Write, plan: &Plan, dir: &str, format: Format) -> io::
             let blocking: usize = plan.namespaces.iter().map(|n| n.blocking.len()).sum();
             writeln!(
                 w,
-                "\nPlan {:?} (enforce pinned to {}) written to {dir}: {} namespaces, {} objects to fix before tightening, {} findings.",
+                "\nPlan {:?} (enforce pinned to {}) written to {dir}: {}, {} to fix before tightening, {}.",
                 plan.name,
                 plan.cluster_version,
-                plan.namespaces.len(),
-                blocking,
-                plan.findings.len()
-            )
+                count(plan.namespaces.len(), "namespace", "namespaces"),
+                count(blocking, "object", "objects"),
+                count(plan.findings.len(), "finding", "findings"),
+            )?;
+            for line in warnings(plan) {
+                writeln!(w, "{line}")?;
+            }
+            Ok(())
         }
     }
+}
+
+/// What a reviewer must not miss, one line each: partial coverage, loosened namespaces,
+/// namespaces left out, an unknown cluster version.
+fn warnings(plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    let partial: Vec<&str> = plan
+        .namespaces
+        .iter()
+        .filter(|n| n.coverage.status == CoverageStatus::Partial)
+        .map(|n| n.name.as_str())
+        .collect();
+    if !partial.is_empty() {
+        out.push(format!(
+            "Coverage is partial for {}: the input does not prove every pod, workload, RBAC object and \
+             PSP was read ({}); apply refuses them without --force. Plan from a live cluster or a \
+             `psa-migrate export`, or pass --assume-complete if the input is a full dump.",
+            count(partial.len(), "namespace", "namespaces"),
+            partial.join(", ")
+        ));
+    }
+    let loosened: Vec<String> = plan
+        .namespaces
+        .iter()
+        .filter(|n| n.loosens)
+        .map(|n| format!("{} ({} < {})", n.name, n.enforce, n.pods_level))
+        .collect();
+    if !loosened.is_empty() {
+        out.push(format!(
+            "Loosens: enforce is less restrictive than what runs already passes in {}: {}; \
+             --tighten enforces pods_level there.",
+            count(loosened.len(), "namespace", "namespaces"),
+            loosened.join(", ")
+        ));
+    }
+    if !plan.not_planned.is_empty() {
+        let names: Vec<&str> = plan.not_planned.iter().map(|n| n.name.as_str()).collect();
+        out.push(format!(
+            "Not planned ({} the input refers to without holding its Namespace object): {}.",
+            count(names.len(), "namespace", "namespaces"),
+            names.join(", ")
+        ));
+    }
+    if !plan.cluster_version_known {
+        out.push(
+            "The cluster version is unknown: enforce is pinned to `latest`, which moves with every \
+             upgrade. Pass --cluster-version vX.Y (the cluster's minor version)."
+                .to_owned(),
+        );
+    }
+    out
+}
+
+/// `1 namespace`, `2 namespaces`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    crate::plan::count(n, one, many)
 }
 
 /// The per-namespace table, aligned for a terminal.
@@ -41,6 +127,7 @@ pub fn namespace_table(plan: &Plan) -> String {
         "ENFORCE".into(),
         "AUDIT/WARN".into(),
         "TO FIX".into(),
+        "COVERAGE".into(),
     ]];
     for n in &plan.namespaces {
         let enforce = if n.exempt {
@@ -55,10 +142,11 @@ pub fn namespace_table(plan: &Plan) -> String {
             enforce,
             format!("{}:{}", n.audit, n.audit_version),
             n.blocking.len().to_string(),
+            coverage_text(n),
         ]);
     }
     let widths: Vec<usize> =
-        (0..6).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
+        (0..7).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for r in &rows {
         let line: Vec<String> =
@@ -66,6 +154,14 @@ pub fn namespace_table(plan: &Plan) -> String {
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
     out
+}
+
+fn coverage_text(n: &NamespacePlan) -> String {
+    match (n.coverage.status, n.coverage.assumed) {
+        (CoverageStatus::Partial, _) => "partial".to_owned(),
+        (CoverageStatus::Complete, true) => "assumed".to_owned(),
+        (CoverageStatus::Complete, false) => "complete".to_owned(),
+    }
 }
 
 fn md_escape(s: &str) -> String {
@@ -87,9 +183,43 @@ pub fn report_markdown(plan: &Plan) -> String {
             "is not active"
         }
     );
+    let _ = writeln!(
+        o,
+        "**Coverage: {}.** {}\n",
+        coverage_word(plan.coverage),
+        coverage_sentence(plan)
+    );
+    for line in warnings(plan).iter().skip(usize::from(plan.coverage == CoverageStatus::Partial)) {
+        let _ = writeln!(o, "> **Warning:** {}\n", md_escape(line));
+    }
+    let loosened: Vec<&NamespacePlan> = plan.namespaces.iter().filter(|n| n.loosens).collect();
+    if !loosened.is_empty() {
+        o.push_str("## Loosened namespaces\n\n");
+        o.push_str(
+            "Enforce is less restrictive here than what every live object already passes, because a \
+             PSP usable here allowed more. `psa-migrate plan --tighten` enforces the pods level \
+             instead; it rejects nothing that runs now, but forbids what the PSP allowed:\n\n",
+        );
+        for n in loosened {
+            let psp_reason = n.reasons.first().map_or("", String::as_str);
+            let _ = writeln!(
+                o,
+                "- **{}**: enforce `{}:{}`; with `--tighten`: `{}:{}` (pods level). {}",
+                n.name,
+                n.enforce,
+                n.enforce_version,
+                n.pods_level,
+                plan.cluster_version,
+                md_escape(psp_reason)
+            );
+        }
+        o.push('\n');
+    }
     o.push_str("## Namespaces\n\n");
-    o.push_str("| Namespace | PSP level | Pods level | Enforce | Audit | Warn | To fix |\n");
-    o.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+    o.push_str(
+        "| Namespace | PSP level | Pods level | Enforce | Audit | Warn | To fix | Coverage |\n",
+    );
+    o.push_str("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for n in &plan.namespaces {
         let enforce = if n.exempt {
             "exempt".to_owned()
@@ -98,17 +228,29 @@ pub fn report_markdown(plan: &Plan) -> String {
         };
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {}:{} | {}:{} | {} |",
+            "| {} | {} | {} | {}{} | {}:{} | {}:{} | {} | {} |",
             n.name,
             psp_level_text(n.psp_level),
             n.pods_level,
             enforce,
+            if n.loosens { " (loosens)" } else { "" },
             n.audit,
             n.audit_version,
             n.warn,
             n.warn_version,
-            n.blocking.len()
+            n.blocking.len(),
+            match n.coverage.status {
+                CoverageStatus::Complete => coverage_text(n),
+                CoverageStatus::Partial =>
+                    format!("partial: missing {}", n.coverage.missing.join(", ")),
+            }
         );
+    }
+    if !plan.not_planned.is_empty() {
+        o.push_str("\n### Not planned\n\nReferenced by the input, but the input holds no Namespace object for them: no labels are planned.\n\n");
+        for n in &plan.not_planned {
+            let _ = writeln!(o, "- **{}**: {}", n.name, md_escape(&n.reason));
+        }
     }
     o.push_str("\n### Why\n\n");
     for n in &plan.namespaces {

@@ -221,20 +221,22 @@ fn admission_configuration(plan: &Plan) -> String {
             },
         }],
     });
-    let from = if a.default_from_psps.is_empty() {
-        "no PSP is usable by every authenticated user or service account: privileged/latest"
+    let why = if a.default_from_psps.is_empty() {
+        "no PSP is usable by every authenticated user or service account, so unlabelled\n\
+         namespaces were unrestricted by PSP"
             .to_owned()
     } else {
         format!(
-            "from the PSPs every authenticated user or service account may use: {}",
+            "that is what the PSPs every authenticated user or service account may use allow:\n{}",
             a.default_from_psps.join(", ")
         )
     };
     yaml_docs(
         &format!(
             "PodSecurity admission plugin configuration for the kube-apiserver\n\
-             (--admission-control-config-file). Defaults apply to namespaces without labels;\n\
-             defaults {from}."
+             (--admission-control-config-file). The defaults apply to namespaces without labels:\n\
+             enforce {}:{}, because {why}.",
+            a.enforce, a.enforce_version
         ),
         &[doc],
     )
