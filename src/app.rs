@@ -20,7 +20,7 @@ use crate::model::inventory::Inventory;
 use crate::model::level::{Level, Version};
 use crate::output::{Format, Style};
 use crate::source::live::{self, LiveOptions, LiveRead, RequestTimeout};
-use crate::source::offline::{InputError, OfflineOptions, read_paths};
+use crate::source::offline::{InputError, OfflineOptions, read_offline};
 
 pub use self::export::ExportArgs;
 pub use self::inventory::{FailOn, InventoryArgs};
@@ -215,12 +215,28 @@ pub fn load_inventory(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
     let opts = OfflineOptions {
         default_namespace: g.namespace.clone().unwrap_or_else(|| "default".into()),
     };
-    let (mut inv, errors) = read_paths(&g.filename, &opts, &mut io::stdin().lock());
-    report_input_errors(&errors);
+    let read = read_offline(&g.filename, &opts, &mut io::stdin().lock());
+    report_input_errors(&read.errors);
+    let mut inv = read.inventory;
+    let empty = read.errors.is_empty() && inv.objects_read() == 0;
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    if empty {
+        // As kubectl: a pipeline whose first stage printed nothing must not pass.
+        let _ = writeln!(err, "error: no objects passed (read from {})", g.filename.join(", "));
+    }
+    if !g.quiet {
+        for n in &read.notices {
+            let _ = writeln!(err, "notice: {n}");
+        }
+        for f in &inv.findings {
+            let _ = writeln!(err, "warning: {}: {} [{}]", f.object, f.message, f.code);
+        }
+    }
     if let Some(ns) = &g.namespace {
         inv.retain_namespace(ns);
     }
-    Ok((inv, !errors.is_empty()))
+    Ok((inv, !read.errors.is_empty() || empty))
 }
 
 /// Reads the cluster of the kubeconfig. Only this and `apply` run async code: a tokio runtime

@@ -406,6 +406,7 @@ pub fn discover(inv: &Inventory) -> Discovery {
 pub fn inventory_report(inv: &Inventory) -> InventoryReport {
     let Discovery { rbac, mappings, namespaces } = discover(inv);
     let mut findings = rbac.findings.clone();
+    findings.extend(inv.findings.iter().cloned());
     findings.extend(admitted::admission_findings(inv, &rbac.grants));
     let (mutated_workloads, mutation_findings) = mutation::mutated_workloads(inv, &mappings);
     findings.extend(mutation_findings);

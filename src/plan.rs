@@ -422,7 +422,7 @@ pub fn config_api_version(version: Version) -> &'static str {
 /// Builds the plan from an inventory.
 pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
     let Discovery { rbac, mappings, namespaces } = discover::discover(inv);
-    let mut findings = Vec::new();
+    let mut findings = inv.findings.clone();
     let labels_of: BTreeMap<&str, &BTreeMap<String, String>> =
         inv.namespaces.iter().map(|n| (n.metadata.name.as_str(), &n.metadata.labels)).collect();
     let empty = BTreeMap::new();
