@@ -205,7 +205,8 @@ pub fn run() -> ExitCode {
 }
 
 /// The inventory from `-f` inputs, or without them from the cluster of the kubeconfig, with
-/// input errors, unreadable kinds and notices printed to stderr. Returns whether any error
+/// input errors, unreadable kinds, notices and findings about the input printed to stderr.
+/// Input without a single object is an error (`no objects passed`), as in kubectl. Returns whether any error
 /// happened (the run then exits 2 at the end). A cluster that no longer serves PSPs is a notice,
 /// not an error.
 pub fn load_inventory(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
@@ -218,13 +219,16 @@ pub fn load_inventory(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
     let read = read_offline(&g.filename, &opts, &mut io::stdin().lock());
     report_input_errors(&read.errors);
     let mut inv = read.inventory;
-    let empty = read.errors.is_empty() && inv.objects_read() == 0;
+    if read.errors.is_empty() && inv.objects_read() == 0 {
+        // As kubectl: a pipeline whose first stage printed nothing must not pass, and nothing
+        // (no empty report, no empty plan) is written.
+        return Err(AppError::Usage(format!(
+            "no objects passed (read from {})",
+            g.filename.join(", ")
+        )));
+    }
     let stderr = io::stderr();
     let mut err = stderr.lock();
-    if empty {
-        // As kubectl: a pipeline whose first stage printed nothing must not pass.
-        let _ = writeln!(err, "error: no objects passed (read from {})", g.filename.join(", "));
-    }
     if !g.quiet {
         for n in &read.notices {
             let _ = writeln!(err, "notice: {n}");
@@ -236,7 +240,7 @@ pub fn load_inventory(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
     if let Some(ns) = &g.namespace {
         inv.retain_namespace(ns);
     }
-    Ok((inv, !read.errors.is_empty() || empty))
+    Ok((inv, !read.errors.is_empty()))
 }
 
 /// Reads the cluster of the kubeconfig. Only this and `apply` run async code: a tokio runtime

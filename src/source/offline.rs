@@ -551,6 +551,75 @@ mod tests {
         assert_eq!(split_documents("a: |\n  ---x\n"), [(1, "a: |\n  ---x\n")]);
     }
 
+    fn parse(text: &[u8]) -> (Inventory, Vec<InputError>) {
+        let mut inv = Inventory::default();
+        let mut errors = Vec::new();
+        parse_bytes(text, "x.yaml", false, &OfflineOptions::default(), &mut inv, &mut errors);
+        (inv, errors)
+    }
+
+    #[test]
+    fn splits_raw_bytes_like_text() {
+        let docs = split_document_bytes(b"a: \xff\n---\nb: 2\n");
+        assert_eq!(docs, [(1, &b"a: \xff\n"[..]), (3, &b"b: 2\n"[..])]);
+    }
+
+    /// YAML nests as deep as JSON may (128), and deeper input is an error, never a crash.
+    #[test]
+    fn yaml_depth_limit_is_json_s() {
+        // The binary decodes on its main thread (8 MiB of stack); test threads get less.
+        let run = std::thread::Builder::new().stack_size(8 << 20).spawn(|| {
+            let nested = |depth: usize| {
+                let mut text =
+                    String::from("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  x: ");
+                text += &"[".repeat(depth - 2);
+                text += &"]".repeat(depth - 2);
+                text.push('\n');
+                text
+            };
+            let (_, errors) = parse(nested(MAX_DEPTH).as_bytes());
+            assert!(errors.iter().all(|e| !e.message.contains("Depth")), "{errors:?}");
+            let (inv, errors) = parse(nested(MAX_DEPTH + 1).as_bytes());
+            assert!(inv.pod_objects.is_empty());
+            assert!(errors[0].message.contains("Depth"), "{errors:?}");
+            let json = format!(
+                "{{\"kind\": \"Pod\", \"spec\": {{\"x\": {}{}}}}}",
+                "[".repeat(127),
+                "]".repeat(127)
+            );
+            let mut errors = Vec::new();
+            let mut inv = Inventory::default();
+            parse_bytes(
+                json.as_bytes(),
+                "x.json",
+                true,
+                &OfflineOptions::default(),
+                &mut inv,
+                &mut errors,
+            );
+            assert!(errors[0].message.contains("recursion limit"), "{errors:?}");
+        });
+        run.unwrap().join().unwrap();
+    }
+
+    /// Only a top-level kind that is never kept skips decoding: lists and kept kinds are
+    /// decoded, and a `kind:` line inside a block scalar is not the document's kind.
+    #[test]
+    fn ignored_kinds_skip_decoding_lists_do_not() {
+        let (inv, errors) = parse(
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  x: {bad: [1, 2}\n",
+        );
+        assert_eq!(errors.len(), 1, "malformed YAML is still an error: {inv:?}");
+        let (inv, errors) = parse(
+            b"kind: List\napiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n---\nkind: CustomResourceDefinition\nspec: {a: {b: {c: 1}}}\n---\nscript: |\n  x\nkind: Pod\napiVersion: v1\nmetadata: {name: b}\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<&str> = inv.pod_objects.iter().map(|p| p.name()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(inv.ignored.get("CustomResourceDefinition"), Some(&1));
+        assert_eq!(top_level_kind_line("a: |\n  kind: X\nkind: 'Y' # c\n"), Some("Y"));
+    }
+
     #[test]
     fn bad_document_is_reported_and_others_are_read() {
         let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: Pod\nmetadata: {name: \"b}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: c}\n";
