@@ -20,7 +20,7 @@ use crate::model::inventory::Inventory;
 use crate::model::level::{Level, Version};
 use crate::output::{Format, Style};
 use crate::source::live::{self, LiveOptions, LiveRead, RequestTimeout};
-use crate::source::offline::{InputError, OfflineOptions, read_paths};
+use crate::source::offline::{InputError, OfflineOptions, read_offline};
 
 pub use self::export::ExportArgs;
 pub use self::inventory::{FailOn, InventoryArgs};
@@ -205,7 +205,8 @@ pub fn run() -> ExitCode {
 }
 
 /// The inventory from `-f` inputs, or without them from the cluster of the kubeconfig, with
-/// input errors, unreadable kinds and notices printed to stderr. Returns whether any error
+/// input errors, unreadable kinds, notices and findings about the input printed to stderr.
+/// Input without a single object is an error (`no objects passed`), as in kubectl. Returns whether any error
 /// happened (the run then exits 2 at the end). A cluster that no longer serves PSPs is a notice,
 /// not an error.
 pub fn load_inventory(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
@@ -225,12 +226,31 @@ pub fn load_inventory_needing(
     let opts = OfflineOptions {
         default_namespace: g.namespace.clone().unwrap_or_else(|| "default".into()),
     };
-    let (mut inv, errors) = read_paths(&g.filename, &opts, &mut io::stdin().lock());
-    report_input_errors(&errors);
+    let read = read_offline(&g.filename, &opts, &mut io::stdin().lock());
+    report_input_errors(&read.errors);
+    let mut inv = read.inventory;
+    if read.errors.is_empty() && inv.objects_read() == 0 {
+        // As kubectl: a pipeline whose first stage printed nothing must not pass, and nothing
+        // (no empty report, no empty plan) is written.
+        return Err(AppError::Usage(format!(
+            "no objects passed (read from {})",
+            g.filename.join(", ")
+        )));
+    }
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    if !g.quiet {
+        for n in &read.notices {
+            let _ = writeln!(err, "notice: {n}");
+        }
+        for f in &inv.findings {
+            let _ = writeln!(err, "warning: {}: {} [{}]", f.object, f.message, f.code);
+        }
+    }
     if let Some(ns) = &g.namespace {
         inv.retain_namespace(ns);
     }
-    Ok((inv, !errors.is_empty()))
+    Ok((inv, !read.errors.is_empty()))
 }
 
 /// Reads the cluster of the kubeconfig. Only this and `apply` run async code: a tokio runtime

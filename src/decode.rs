@@ -480,7 +480,7 @@ struct Head {
 /// Reads `kind` and `apiVersion` without scanning the whole object when they come first, as
 /// they do in everything the API server and kubectl print. `None` when the text is not an
 /// object or those fields are not strings (the caller's full parse then words the error).
-fn peek_head(raw: &str) -> Option<Head> {
+fn peek_head(raw: &[u8]) -> Option<Head> {
     struct V<'h>(&'h mut Head, &'h mut bool);
     impl<'de> Visitor<'de> for V<'_> {
         type Value = ();
@@ -506,17 +506,22 @@ fn peek_head(raw: &str) -> Option<Head> {
     }
     let mut head = Head::default();
     let mut complete = false;
-    let mut de = serde_json::Deserializer::from_str(raw);
+    let mut de = serde_json::Deserializer::from_slice(raw);
     // Stopping early leaves the rest of the object unread, which the deserializer reports as an
     // error; what was read is still right.
     let _ = de.deserialize_map(V(&mut head, &mut complete));
     complete.then_some(head)
 }
 
+/// The `kind` of a raw JSON object, read without scanning the object when it comes first.
+pub fn peek_json_kind(raw: &[u8]) -> Option<String> {
+    peek_head(raw)?.kind
+}
+
 /// Decodes one object from raw JSON text. Pods and workloads are deserialized straight into the
 /// compact model without building a JSON tree; other kinds go through [`decode_value`].
 pub fn decode_json_object(raw: &str, defaults: ItemDefaults<'_>) -> Result<Decoded, DecodeError> {
-    let head = match peek_head(raw) {
+    let head = match peek_head(raw.as_bytes()) {
         Some(h) => h,
         // Not an object, or `kind` is not a string: the value path words the error.
         None => {
@@ -559,6 +564,65 @@ pub const EXPORT_RECORD_KIND: &str = "ExportRecord";
 struct ExportRecordDoc {
     #[serde(default)]
     listed: Vec<ListedResource>,
+}
+
+/// Whether objects of this kind are counted and never kept: not a pod-carrying kind, not one
+/// the inventory keeps, and not a list (`List`, `PodList`, … whose items are decoded).
+pub fn is_ignored_kind(kind: &str) -> bool {
+    !kind.is_empty()
+        && PodKind::from_kind(kind).is_none()
+        && !KEPT_KINDS.contains(&kind)
+        && !kind.ends_with("List")
+}
+
+/// A document's top level read without decoding its body: the `kind` (when a string) and
+/// whether it has `items`. Every other value is skipped unparsed, so a CRD with a deep schema
+/// costs a scan, not a tree.
+#[derive(Debug, Default)]
+pub struct TopLevel {
+    pub kind: Option<String>,
+    pub has_items: bool,
+}
+
+impl TopLevel {
+    /// The kind, when the document is one object of a kind that is never kept.
+    pub fn ignored_kind(self) -> Option<String> {
+        self.kind.filter(|k| !self.has_items && is_ignored_kind(k))
+    }
+}
+
+impl<'de> Deserialize<'de> for TopLevel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TopLevel;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
+                let mut top = TopLevel::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "kind" => {
+                            top.kind = match map.next_value::<Value>()? {
+                                Value::String(k) => Some(k),
+                                _ => None,
+                            }
+                        }
+                        "items" => {
+                            top.has_items = true;
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(top)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// Kinds other than pod-carrying ones that the inventory keeps.

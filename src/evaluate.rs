@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::findings::Finding;
 use crate::model::inventory::{Inventory, PodKind, Provenance, Unavailable};
 use crate::model::level::{Level, Version};
 use crate::pss::{self, Violation};
@@ -22,6 +23,9 @@ pub struct CheckReport {
     pub version: Version,
     pub results: Vec<CheckResult>,
     pub summary: CheckSummary,
+    /// Findings about the input (e.g. duplicate objects); absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -93,5 +97,12 @@ pub fn check(inv: &Inventory, level: Option<Level>, version: Version) -> CheckRe
     for r in &results {
         *summary.passes.entry(r.passes).or_default() += 1;
     }
-    CheckReport { schema_version: CHECK_SCHEMA_VERSION, level, version, results, summary }
+    CheckReport {
+        schema_version: CHECK_SCHEMA_VERSION,
+        level,
+        version,
+        results,
+        summary,
+        findings: inv.findings.clone(),
+    }
 }

@@ -159,7 +159,8 @@ pub struct MapReport {
 pub fn map_report(inv: &Inventory, strict: bool) -> MapReport {
     let mut policies: Vec<PolicyMapping> = inv.psps.iter().map(map_sourced).collect();
     policies.sort_by(|a, b| (&a.name, &a.source).cmp(&(&b.name, &b.source)));
-    let mut findings = Vec::new();
+    // Findings about the input itself (e.g. a PSP read twice) come first-hand into every report.
+    let mut findings = inv.findings.clone();
     for p in &policies {
         findings.extend(problem_findings(p));
     }

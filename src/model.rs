@@ -3,6 +3,7 @@
 //!
 //! Pure data: no I/O.
 
+mod dedup;
 pub mod inventory;
 pub mod level;
 pub mod pod;

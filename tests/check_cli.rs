@@ -134,7 +134,10 @@ fn malformed_document_names_file_document_line_and_keeps_going() {
     let file = dir.path().join("pods.yaml");
     std::fs::write(
         &file,
-        format!("{VIOLATING_POD}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: \"broken\n---\n{VIOLATING_POD}"),
+        format!(
+            "{VIOLATING_POD}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: \"broken\n---\n{}",
+            VIOLATING_POD.replace("name: web", "name: web2")
+        ),
     )
     .unwrap();
     let out = cmd().args(["check", "--level", "baseline", "-f"]).arg(&file).output().unwrap();

@@ -216,7 +216,25 @@ fn fail_on_threshold() {
     run(&["inventory", "-f", ML, "-o", "json"], 0);
     run(&["inventory", "-f", ML, "-o", "json", "--fail-on", "error"], 0);
     run(&["inventory", "-f", ML, "-o", "json", "--fail-on", "warning"], 1);
-    run(&["map", "-f", "testdata/psp", "-o", "json", "--fail-on", "warning"], 0);
+    run(&["map", "-f", "testdata/psp", "-o", "json", "--fail-on", "error"], 0);
+    // The example PSPs are no cluster: two files define `privileged` and two `restricted`, and
+    // those duplicates are the only warnings.
+    let r: Value = serde_json::from_str(&run(
+        &["map", "-f", "testdata/psp", "-o", "json", "--fail-on", "warning"],
+        1,
+    ))
+    .unwrap();
+    let warnings: Vec<(&str, &str)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .map(|f| (f["code"].as_str().unwrap(), f["object"]["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [("input-duplicate-object", "privileged"), ("input-duplicate-object", "restricted")]
+    );
     // Input errors win: exit 2.
     run(&["inventory", "-f", "testdata/bad", "-o", "json"], 2);
 }

@@ -331,7 +331,7 @@ struct Live {
 
 fn live(faults: Faults) -> Live {
     let config = FakeConfig::new()
-        .dir(&repo().join("testdata/clusters/ml-platform"))
+        .dir(repo().join("testdata/clusters/ml-platform"))
         .list_items_type_meta(false)
         .implicit_namespaces(false)
         .faults(faults);

@@ -415,6 +415,19 @@ impl Inventory {
         out
     }
 
+    /// How many objects were read, ignored kinds included (`0`: the input was empty).
+    pub fn objects_read(&self) -> usize {
+        self.namespaces.len()
+            + self.service_accounts.len()
+            + self.psps.len()
+            + self.roles.len()
+            + self.cluster_roles.len()
+            + self.role_bindings.len()
+            + self.cluster_role_bindings.len()
+            + self.pod_objects.len()
+            + self.ignored.values().sum::<usize>()
+    }
+
     /// Keeps only objects of one namespace (cluster-scoped objects stay).
     pub fn retain_namespace(&mut self, ns: &str) {
         self.namespaces.retain(|n| n.metadata.name == ns);

@@ -3,12 +3,15 @@
 //! each document is decoded on its own, so one malformed document is reported with its file,
 //! index and position while the others are still read.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::decode;
 use crate::decode::{
-    DecodeError, Document, ItemDefaults, JsonDocumentSeed, add_to_inventory, decode_json_object,
+    DecodeError, Decoded, Document, ItemDefaults, JsonDocumentSeed, TopLevel, add_to_inventory,
+    decode_json_object,
 };
 use crate::model::inventory::{Inventory, Provenance};
 use crate::source::jsonsplit;
@@ -55,6 +58,15 @@ impl Default for OfflineOptions {
     }
 }
 
+/// Everything read from offline input: the inventory (sorted, duplicates dropped), the
+/// problems, and notices (e.g. files skipped while walking a directory).
+#[derive(Debug, Default)]
+pub struct OfflineRead {
+    pub inventory: Inventory,
+    pub errors: Vec<InputError>,
+    pub notices: Vec<String>,
+}
+
 /// Reads every path into one inventory. Problems are collected, never fatal: the caller decides
 /// the exit code.
 pub fn read_paths(
@@ -62,55 +74,124 @@ pub fn read_paths(
     opts: &OfflineOptions,
     stdin: &mut dyn Read,
 ) -> (Inventory, Vec<InputError>) {
+    let read = read_offline(paths, opts, stdin);
+    (read.inventory, read.errors)
+}
+
+/// Reads every path, as [`read_paths`], also returning notices. Every file is read once, by its
+/// canonical path, whatever links lead to it; directories are walked in name order, each once
+/// (symlink loops end there), and only regular files are read from them (a FIFO named
+/// `x.yaml` would block forever). A path given explicitly is read whatever it is (`-`, a pipe).
+/// Objects read more than once are kept once: the last in input order.
+pub fn read_offline(paths: &[String], opts: &OfflineOptions, stdin: &mut dyn Read) -> OfflineRead {
     let mut inv = Inventory::default();
     let mut errors = Vec::new();
+    let mut notices = Vec::new();
+    // Input order of file names, for "last one wins".
+    let mut order: HashMap<String, usize> = HashMap::new();
+    let mut seen_files: HashSet<PathBuf> = HashSet::new();
+    let mut seen_dirs: HashSet<PathBuf> = HashSet::new();
     for path in paths {
         if path == "-" {
-            let mut text = String::new();
-            match stdin.read_to_string(&mut text) {
+            let mut bytes = Vec::new();
+            match stdin.read_to_end(&mut bytes) {
                 Ok(_) => {
-                    let json = text.trim_start().starts_with(['{', '[']);
-                    parse_text(&text, "-", json, opts, &mut inv, &mut errors);
+                    let next = order.len();
+                    order.entry("-".to_owned()).or_insert(next);
+                    let json = bytes.trim_ascii_start().starts_with(b"{")
+                        || bytes.trim_ascii_start().starts_with(b"[");
+                    parse_bytes(&bytes, "-", json, opts, &mut inv, &mut errors);
                 }
                 Err(e) => errors.push(file_error("-", format!("cannot read standard input: {e}"))),
             }
             continue;
         }
         let p = Path::new(path);
-        match std::fs::metadata(p) {
+        let files = match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
                 let mut files = Vec::new();
-                if let Err(e) = walk(p, &mut files) {
-                    errors.push(file_error(path, format!("cannot read directory: {e}")));
-                }
-                files.sort();
-                for f in files {
-                    read_file(&f, opts, &mut inv, &mut errors);
-                }
+                let mut walk = Walk {
+                    files: &mut files,
+                    errors: &mut errors,
+                    notices: &mut notices,
+                    seen_dirs: &mut seen_dirs,
+                };
+                walk.dir(p);
+                files
             }
-            Ok(_) => read_file(p, opts, &mut inv, &mut errors),
-            Err(e) => errors.push(file_error(path, format!("cannot read: {e}"))),
+            Ok(_) => vec![p.to_path_buf()],
+            Err(e) => {
+                errors.push(file_error(path, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        for f in files {
+            let canonical = std::fs::canonicalize(&f).unwrap_or_else(|_| f.clone());
+            if !seen_files.insert(canonical) {
+                continue;
+            }
+            let name = f.display().to_string();
+            let next = order.len();
+            order.entry(name).or_insert(next);
+            read_file(&f, opts, &mut inv, &mut errors);
         }
     }
-    inv.sort();
-    (inv, errors)
+    inv.dedup_last_wins(&|file| order.get(file).copied().unwrap_or(usize::MAX));
+    OfflineRead { inventory: inv, errors, notices }
 }
 
 fn file_error(file: &str, message: String) -> InputError {
     InputError { file: file.to_owned(), document: None, line: None, column: None, message }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
-        {
-            out.push(path);
+/// A directory walk: files to read in name order, problems, and what was skipped.
+struct Walk<'a> {
+    files: &'a mut Vec<PathBuf>,
+    errors: &'a mut Vec<InputError>,
+    notices: &'a mut Vec<String>,
+    /// Canonical paths of directories already walked.
+    seen_dirs: &'a mut HashSet<PathBuf>,
+}
+
+impl Walk<'_> {
+    fn dir(&mut self, dir: &Path) {
+        let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if !self.seen_dirs.insert(canonical) {
+            return;
+        }
+        let error = |e: std::io::Error| {
+            file_error(&dir.display().to_string(), format!("cannot read directory: {e}"))
+        };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => return self.errors.push(error(e)),
+        };
+        let mut paths = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(entry) => paths.push(entry.path()),
+                Err(e) => self.errors.push(error(e)),
+            }
+        }
+        paths.sort();
+        for path in paths {
+            let wanted =
+                matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"));
+            // Follows symlinks: a link to a directory is walked, a link to a file is read.
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_dir() => self.dir(&path),
+                Ok(m) if wanted && m.is_file() => self.files.push(path),
+                Ok(_) if wanted => self.notices.push(format!(
+                    "skipped {}: not a regular file (a FIFO, socket or device)",
+                    path.display()
+                )),
+                Err(e) if wanted => self
+                    .errors
+                    .push(file_error(&path.display().to_string(), format!("cannot read: {e}"))),
+                _ => {}
+            }
         }
     }
-    Ok(())
 }
 
 fn read_file(
@@ -127,8 +208,8 @@ fn read_file(
         }
         return;
     }
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_text(&text, &name, false, opts, inv, errors),
+    match std::fs::read(path) {
+        Ok(bytes) => parse_bytes(&bytes, &name, false, opts, inv, errors),
         Err(e) => errors.push(file_error(&name, format!("cannot read: {e}"))),
     }
 }
@@ -157,11 +238,13 @@ fn read_json_stream(
         let next = || rx.lock().ok()?.recv().ok();
         while let Some(batch) = next() {
             for (index, raw, line) in batch {
+                // The line of a bad byte, not only of the item's start.
+                let mut line = line;
                 let decoded = std::str::from_utf8(&raw)
-                    .map_err(|e| DecodeError {
-                        item: None,
-                        field: None,
-                        message: format!("invalid UTF-8: {e}"),
+                    .map_err(|e| {
+                        let before = &raw[..e.valid_up_to()];
+                        line += memchr::memchr_iter(b'\n', before).count() as u64;
+                        DecodeError { item: None, field: None, message: utf8_message(&raw, &e) }
                     })
                     .and_then(|text| decode_json_object(text, ItemDefaults::default()));
                 match decoded {
@@ -211,11 +294,7 @@ fn read_json_stream(
     });
     match outer {
         // The document around the items: a single object, or the List wrapper with `items: []`.
-        Ok(outer) => {
-            let doc =
-                JsonDocumentSeed::default().decode_slice(&outer).map_err(|e| json_error(file, &e));
-            add_document(doc, file, 0, opts, inv, errors);
-        }
+        Ok(outer) => add_json_document(&outer, file, opts, inv, errors),
         Err(e) => errors.push(file_error(file, format!("cannot read: {e}"))),
     }
     let mut item_errors = Vec::new();
@@ -242,19 +321,29 @@ fn json_error(file: &str, e: &serde_json::Error) -> InputError {
 /// Splits YAML text into documents as kubectl does: a line that starts with `---` followed by
 /// nothing but whitespace or a comment separates documents. Returns (first line number, text).
 pub fn split_documents(text: &str) -> Vec<(u64, &str)> {
+    // Documents start and end at line boundaries, which are character boundaries.
+    document_ranges(text.as_bytes()).into_iter().map(|(line, range)| (line, &text[range])).collect()
+}
+
+/// [`split_documents`] on raw bytes, so that a bad byte spoils only its own document.
+pub fn split_document_bytes(bytes: &[u8]) -> Vec<(u64, &[u8])> {
+    document_ranges(bytes).into_iter().map(|(line, range)| (line, &bytes[range])).collect()
+}
+
+fn document_ranges(text: &[u8]) -> Vec<(u64, std::ops::Range<usize>)> {
     let mut docs = Vec::new();
     let mut start = 0;
     let mut start_line = 1u64;
     let mut offset = 0;
     let mut saw_separator = false;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
+    for (i, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
-        if let Some(rest) = line.strip_prefix("---") {
-            let rest = rest.trim();
-            if rest.is_empty() || rest.starts_with('#') {
+        if let Some(rest) = line.strip_prefix(b"---") {
+            let rest = rest.trim_ascii();
+            if rest.is_empty() || rest.starts_with(b"#") {
                 // Text before the first separator is a document only if it has content.
-                if saw_separator || !text[start..offset].trim().is_empty() {
-                    docs.push((start_line, &text[start..offset]));
+                if saw_separator || !text[start..offset].trim_ascii().is_empty() {
+                    docs.push((start_line, start..offset));
                 }
                 saw_separator = true;
                 start = offset + line.len();
@@ -263,11 +352,15 @@ pub fn split_documents(text: &str) -> Vec<(u64, &str)> {
         }
         offset += line.len();
     }
-    if !saw_separator || !text[start..].trim().is_empty() {
-        docs.push((start_line, &text[start..]));
+    if !saw_separator || !text[start..].trim_ascii().is_empty() {
+        docs.push((start_line, start..text.len()));
     }
     docs
 }
+
+/// The deepest nesting of mappings and lists accepted, in YAML as in JSON (serde_json's
+/// recursion limit): deep enough for real CRD schemas, shallow enough to protect the stack.
+pub const MAX_DEPTH: usize = 128;
 
 fn yaml_options() -> serde_saphyr::Options {
     // Large exports are legitimate: one `kubectl get pods -A -o yaml` list can hold millions of
@@ -278,6 +371,7 @@ fn yaml_options() -> serde_saphyr::Options {
     budget.max_total_scalar_bytes = usize::MAX;
     budget.max_documents = usize::MAX;
     budget.max_reader_input_bytes = None;
+    budget.max_depth = MAX_DEPTH;
     serde_saphyr::options! {
         budget: Some(budget),
         strict_booleans: true,
@@ -294,14 +388,52 @@ pub fn parse_text(
     inv: &mut Inventory,
     errors: &mut Vec<InputError>,
 ) {
-    let docs = if json { vec![(1, text)] } else { split_documents(text) };
-    for (index, (first_line, doc_text)) in docs.into_iter().enumerate() {
-        let parsed: Result<Document, InputError> = if json {
-            JsonDocumentSeed::default()
-                .decode_slice(doc_text.as_bytes())
-                .map_err(|e| json_error(file, &e))
-        } else {
-            serde_saphyr::from_str_with_options::<Document>(doc_text, yaml_options()).map_err(|e| {
+    parse_bytes(text.as_bytes(), file, json, opts, inv, errors);
+}
+
+/// Decodes raw input (one JSON document, or YAML documents) into the inventory. YAML is split
+/// into documents before it is checked as UTF-8, so a bad byte is reported with its document
+/// and line and the file's other documents are still read.
+pub fn parse_bytes(
+    bytes: &[u8],
+    file: &str,
+    json: bool,
+    opts: &OfflineOptions,
+    inv: &mut Inventory,
+    errors: &mut Vec<InputError>,
+) {
+    if json {
+        add_json_document(bytes, file, opts, inv, errors);
+        return;
+    }
+    for (index, (first_line, raw)) in split_document_bytes(bytes).into_iter().enumerate() {
+        let doc_text = match std::str::from_utf8(raw) {
+            Ok(text) => text,
+            Err(e) => {
+                let before = &raw[..e.valid_up_to()];
+                let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+                errors.push(InputError {
+                    file: file.to_owned(),
+                    document: Some(index),
+                    line: Some(first_line + memchr::memchr_iter(b'\n', before).count() as u64),
+                    column: Some((before.len() - line_start) as u64 + 1),
+                    message: utf8_message(raw, &e),
+                });
+                continue;
+            }
+        };
+        // A document whose top-level `kind` is never kept (a CRD, a ConfigMap) is only counted:
+        // its body is skipped unparsed. A cheap look at its lines decides whether to try.
+        if top_level_kind_line(doc_text).is_some_and(decode::is_ignored_kind)
+            && let Ok(top) =
+                serde_saphyr::from_str_with_options::<TopLevel>(doc_text, yaml_options())
+            && let Some(kind) = top.ignored_kind()
+        {
+            add_to_inventory(inv, Decoded::Ignored(kind), file_source(file, index, None), "");
+            continue;
+        }
+        let parsed = serde_saphyr::from_str_with_options::<Document>(doc_text, yaml_options())
+            .map_err(|e| {
                 let loc = e.location();
                 InputError {
                     file: file.to_owned(),
@@ -310,10 +442,53 @@ pub fn parse_text(
                     column: loc.as_ref().map(|l| l.column()),
                     message: saphyr_message(&e),
                 }
-            })
-        };
+            });
         add_document(parsed, file, index, opts, inv, errors);
     }
+}
+
+/// `invalid UTF-8: byte 0xff …`, naming the first bad byte.
+fn utf8_message(raw: &[u8], e: &std::str::Utf8Error) -> String {
+    match raw.get(e.valid_up_to()) {
+        Some(b) if e.error_len().is_some() => {
+            format!("invalid UTF-8: byte 0x{b:02x} is not valid in UTF-8 text")
+        }
+        _ => "invalid UTF-8: the text ends inside a character".to_owned(),
+    }
+}
+
+/// The value of the first `kind:` line at the top level (column 0) of a YAML document, if any.
+fn top_level_kind_line(doc: &str) -> Option<&str> {
+    doc.lines().find_map(|line| {
+        let rest = line.strip_prefix("kind:")?;
+        let value = rest.split(" #").next().unwrap_or(rest).trim();
+        Some(value.trim_matches(|c| c == '"' || c == '\''))
+    })
+}
+
+fn file_source(file: &str, document: usize, item: Option<usize>) -> Provenance {
+    Provenance::File { file: file.to_owned(), document, item }
+}
+
+/// Decodes one JSON document (a single object, or a list whose items were taken out), skipping
+/// the body of a kind that is never kept.
+fn add_json_document(
+    bytes: &[u8],
+    file: &str,
+    opts: &OfflineOptions,
+    inv: &mut Inventory,
+    errors: &mut Vec<InputError>,
+) {
+    let unmarked = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if decode::peek_json_kind(unmarked).is_some_and(|k| decode::is_ignored_kind(&k))
+        && let Ok(top) = serde_json::from_slice::<TopLevel>(unmarked)
+        && let Some(kind) = top.ignored_kind()
+    {
+        add_to_inventory(inv, Decoded::Ignored(kind), file_source(file, 0, None), "");
+        return;
+    }
+    let doc = JsonDocumentSeed::default().decode_slice(bytes).map_err(|e| json_error(file, &e));
+    add_document(doc, file, 0, opts, inv, errors);
 }
 
 /// Adds a parsed document's objects to the inventory, or records why it could not be parsed.
@@ -374,6 +549,75 @@ mod tests {
         assert_eq!(docs, [(1, "a: 1\n"), (3, "b: 2\n"), (5, ""), (6, "c: 3\n")]);
         assert_eq!(split_documents("---\na: 1\n"), [(2, "a: 1\n")]);
         assert_eq!(split_documents("a: |\n  ---x\n"), [(1, "a: |\n  ---x\n")]);
+    }
+
+    fn parse(text: &[u8]) -> (Inventory, Vec<InputError>) {
+        let mut inv = Inventory::default();
+        let mut errors = Vec::new();
+        parse_bytes(text, "x.yaml", false, &OfflineOptions::default(), &mut inv, &mut errors);
+        (inv, errors)
+    }
+
+    #[test]
+    fn splits_raw_bytes_like_text() {
+        let docs = split_document_bytes(b"a: \xff\n---\nb: 2\n");
+        assert_eq!(docs, [(1, &b"a: \xff\n"[..]), (3, &b"b: 2\n"[..])]);
+    }
+
+    /// YAML nests as deep as JSON may (128), and deeper input is an error, never a crash.
+    #[test]
+    fn yaml_depth_limit_is_json_s() {
+        // The binary decodes on its main thread (8 MiB of stack); test threads get less.
+        let run = std::thread::Builder::new().stack_size(8 << 20).spawn(|| {
+            let nested = |depth: usize| {
+                let mut text =
+                    String::from("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  x: ");
+                text += &"[".repeat(depth - 2);
+                text += &"]".repeat(depth - 2);
+                text.push('\n');
+                text
+            };
+            let (_, errors) = parse(nested(MAX_DEPTH).as_bytes());
+            assert!(errors.iter().all(|e| !e.message.contains("Depth")), "{errors:?}");
+            let (inv, errors) = parse(nested(MAX_DEPTH + 1).as_bytes());
+            assert!(inv.pod_objects.is_empty());
+            assert!(errors[0].message.contains("Depth"), "{errors:?}");
+            let json = format!(
+                "{{\"kind\": \"Pod\", \"spec\": {{\"x\": {}{}}}}}",
+                "[".repeat(127),
+                "]".repeat(127)
+            );
+            let mut errors = Vec::new();
+            let mut inv = Inventory::default();
+            parse_bytes(
+                json.as_bytes(),
+                "x.json",
+                true,
+                &OfflineOptions::default(),
+                &mut inv,
+                &mut errors,
+            );
+            assert!(errors[0].message.contains("recursion limit"), "{errors:?}");
+        });
+        run.unwrap().join().unwrap();
+    }
+
+    /// Only a top-level kind that is never kept skips decoding: lists and kept kinds are
+    /// decoded, and a `kind:` line inside a block scalar is not the document's kind.
+    #[test]
+    fn ignored_kinds_skip_decoding_lists_do_not() {
+        let (inv, errors) = parse(
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  x: {bad: [1, 2}\n",
+        );
+        assert_eq!(errors.len(), 1, "malformed YAML is still an error: {inv:?}");
+        let (inv, errors) = parse(
+            b"kind: List\napiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n---\nkind: CustomResourceDefinition\nspec: {a: {b: {c: 1}}}\n---\nscript: |\n  x\nkind: Pod\napiVersion: v1\nmetadata: {name: b}\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<&str> = inv.pod_objects.iter().map(|p| p.name()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(inv.ignored.get("CustomResourceDefinition"), Some(&1));
+        assert_eq!(top_level_kind_line("a: |\n  kind: X\nkind: 'Y' # c\n"), Some("Y"));
     }
 
     #[test]

@@ -1,0 +1,388 @@
+//! Input the way kubectl takes it and files the way a shell has them: duplicate objects, empty
+//! input, directories with FIFOs, unreadable subdirectories and symlink loops, invalid UTF-8 and
+//! deeply nested ignored kinds.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cmd() -> assert_cmd::Command {
+    let mut c = cargo_bin_cmd!("psa-migrate");
+    c.current_dir(repo()).env_remove("NO_COLOR").env("TERM", "dumb");
+    c
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn daemonset(name: &str, host_pid: bool) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: {name}\n  namespace: ops\nspec:\n  template:\n    spec:\n      hostPID: {host_pid}\n      containers:\n      - name: c\n        image: x\n"
+    )
+}
+
+fn pod(name: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: shop\nspec:\n  containers:\n  - name: c\n    image: x\n"
+    )
+}
+
+const PSP: &str = "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata:\n  name: wide\nspec:\n  privileged: true\n  seLinux: {rule: RunAsAny}\n  runAsUser: {rule: RunAsAny}\n  supplementalGroups: {rule: RunAsAny}\n  fsGroup: {rule: RunAsAny}\n  volumes: ['*']\n";
+
+/// The same DaemonSet in two files (and a PSP twice in one): counted once, the last one in
+/// input order kept, whichever name sorts first, and a finding names both sources.
+#[test]
+fn duplicates_are_kept_once_last_in_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.yaml"), dir.path().join("b.yaml"));
+    // b.yaml is given first: a.yaml's copy (which passes baseline) is the one kept.
+    std::fs::write(&b, format!("{}---\n{PSP}---\n{PSP}", daemonset("agent", true))).unwrap();
+    std::fs::write(&a, daemonset("agent", false)).unwrap();
+    let out = cmd()
+        .args(["check", "--level", "baseline", "-o", "json", "-f"])
+        .arg(&b)
+        .arg("-f")
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["objects"], 1);
+    assert_eq!(v["results"][0]["source"]["file"], a.display().to_string());
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    let ds = findings.iter().find(|f| f["object"]["kind"] == "DaemonSet").unwrap();
+    assert_eq!(ds["code"], "input-duplicate-object");
+    let msg = ds["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!("{} (document 0) is kept", a.display()))
+            && msg.contains(&format!("{} (document 0) is dropped", b.display())),
+        "{msg}"
+    );
+    let psp = findings.iter().find(|f| f["object"]["kind"] == "PodSecurityPolicy").unwrap();
+    assert!(psp["message"].as_str().unwrap().contains("(document 2) is kept"), "{psp}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("warning: DaemonSet ops/agent: read more than once"), "{stderr}");
+
+    // The text output of check is unchanged apart from counting once.
+    let out = cmd().args(["check", "-q", "-f"]).arg(&b).arg("-f").arg(&a).output().unwrap();
+    assert_eq!(text(&out.stdout).matches("DaemonSet ops/agent").count(), 1);
+    assert_eq!(text(&out.stderr), "", "-q keeps stderr quiet");
+
+    // map lists the PSP once; inventory reports the findings.
+    let out = cmd().args(["map", "-o", "json", "-f"]).arg(&b).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["policies"].as_array().unwrap().len(), 1);
+    let out =
+        cmd().args(["inventory", "-o", "json", "-f"]).arg(&b).arg("-f").arg(&a).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "input-duplicate-object")
+        .map(|f| f["object"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["DaemonSet", "PodSecurityPolicy"]);
+}
+
+/// Empty stdin, an empty directory, and a file of comments and separators are errors for every
+/// command that reads -f; a kind that is only counted is input all the same.
+#[test]
+fn empty_input_is_an_error_for_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty_dir = dir.path().join("empty");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let comments = dir.path().join("comments.yaml");
+    std::fs::write(&comments, "# nothing here\n---\n--- # still nothing\n").unwrap();
+    let plan_dir = dir.path().join("plan");
+    let out = cmd()
+        .args(["plan", "-q", "-f", "testdata/clusters/ml-platform", "--out"])
+        .arg(&plan_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let export_dir = dir.path().join("export");
+    let commands: Vec<Vec<String>> = vec![
+        vec!["check".into()],
+        vec!["inventory".into()],
+        vec!["map".into()],
+        vec!["export".into(), "--out".into(), export_dir.display().to_string()],
+        vec!["plan".into(), "--out".into(), dir.path().join("p2").display().to_string()],
+        vec!["diff".into(), "--plan".into(), plan_dir.display().to_string()],
+    ];
+    for args in &commands {
+        let out = cmd().args(args).args(["-f", "-"]).write_stdin("").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(text(&out.stderr), "error: no objects passed (read from -)\n", "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: {}", text(&out.stdout));
+    }
+    assert!(!export_dir.exists() && !dir.path().join("p2").exists(), "nothing is written");
+    for input in [&empty_dir, &comments] {
+        let out = cmd().args(["check", "-f"]).arg(input).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            text(&out.stderr),
+            format!("error: no objects passed (read from {})\n", input.display())
+        );
+    }
+    let out = cmd()
+        .args(["check", "-f", "-"])
+        .write_stdin("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// Runs a command that must end within a time limit: a hang fails the test instead.
+fn run_with_deadline(mut command: Command, limit: Duration) -> Output {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("psa-migrate"));
+    c.current_dir(repo()).env("TERM", "dumb").stdin(Stdio::null());
+    c
+}
+
+/// A FIFO named like a manifest inside a directory is skipped with a notice, not read forever.
+#[test]
+fn fifo_in_a_directory_is_skipped_with_a_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yaml"), pod("a")).unwrap();
+    let fifo = dir.path().join("pipe.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "mkfifo failed under CI");
+        eprintln!("NOTICE: mkfifo unavailable; skipping the FIFO test");
+        return;
+    }
+    let mut c = bin();
+    c.args(["check", "-o", "json", "-f"]).arg(dir.path());
+    let out = run_with_deadline(c, Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "notice: skipped {}: not a regular file (a FIFO, socket or device)\n",
+            fifo.display()
+        )
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["objects"], 1);
+    let mut c = bin();
+    c.args(["check", "-q", "-f"]).arg(dir.path());
+    let out = run_with_deadline(c, Duration::from_secs(30));
+    assert_eq!(text(&out.stderr), "", "-q hides the notice");
+}
+
+/// An unreadable subdirectory is an input error naming it; the rest is still read.
+#[test]
+fn unreadable_subdirectory_is_an_error_and_the_rest_is_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yaml"), pod("a")).unwrap();
+    let sub = dir.path().join("locked");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("b.yaml"), pod("b")).unwrap();
+    std::fs::write(dir.path().join("z.yaml"), pod("z")).unwrap();
+    std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Root reads it anyway: then only "the rest is read" can be tested.
+    let testable = std::fs::read_dir(&sub).is_err();
+    let out = cmd().args(["check", "-o", "json", "-f"]).arg(dir.path()).output().unwrap();
+    std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> =
+        v["results"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    if testable {
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(names, ["a", "z"]);
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!("error: {}: cannot read directory: ", sub.display())),
+            "{stderr}"
+        );
+    } else {
+        eprintln!("NOTICE: running as root, a mode 000 directory is readable; skipping that check");
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(names, ["a", "b", "z"]);
+    }
+}
+
+/// A symlink loop is walked once: each file is read once, by its canonical path, so every pod
+/// is counted once (and no duplicate is reported).
+#[test]
+fn symlink_loops_and_links_are_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("p.yaml"), pod("p")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), sub.join("loop")).unwrap();
+    std::os::unix::fs::symlink(sub.join("p.yaml"), dir.path().join("link.yaml")).unwrap();
+    let mut c = bin();
+    c.args(["check", "-o", "json", "-f"]).arg(dir.path()).arg("-f").arg(sub.join("p.yaml"));
+    let out = run_with_deadline(c, Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["objects"], 1);
+    // Walked in name order: the link is met first and names the object.
+    assert_eq!(
+        v["results"][0]["source"]["file"],
+        dir.path().join("link.yaml").display().to_string()
+    );
+}
+
+/// A bad byte spoils only its document, which is named with its line and column.
+#[test]
+fn invalid_utf8_names_document_and_line_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pods.yaml");
+    let mut bytes = format!("{}---\n", pod("a")).into_bytes();
+    bytes.extend_from_slice(
+        b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n  labels: {x: \"\xff\"}\n",
+    );
+    bytes.extend_from_slice(format!("---\n{}", pod("c")).as_bytes());
+    std::fs::write(&file, bytes).unwrap();
+    let out = cmd().args(["check", "-o", "json", "-f"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: {}: document 1 (line 15, column 16): invalid UTF-8: byte 0xff is not valid in UTF-8 text\n",
+            file.display()
+        )
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["objects"], 2);
+
+    // In a streamed JSON list: the item and the line of the bad byte.
+    let file = dir.path().join("pods.json");
+    let mut bytes = b"{\"kind\": \"List\", \"apiVersion\": \"v1\", \"items\": [\n".to_vec();
+    bytes.extend_from_slice(
+        b"{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}},\n",
+    );
+    bytes.extend_from_slice(
+        b"{\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n \"metadata\": {\"name\": \"\xc3\"}},\n",
+    );
+    bytes.extend_from_slice(
+        b"{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"c\"}}\n]}\n",
+    );
+    std::fs::write(&file, bytes).unwrap();
+    let out = cmd().args(["check", "-o", "json", "-f"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: {}: document 0 (line 4): items[1]: invalid UTF-8: byte 0xc3 is not valid in UTF-8 text\n",
+            file.display()
+        )
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["objects"], 2);
+}
+
+/// A CRD whose schema nests about 100 levels, as YAML and as JSON (with `kind` first, as
+/// kubectl prints it, and last): ignored, exit 0.
+fn deep_schema(depth: usize) -> Value {
+    let mut v = serde_json::json!({"type": "string"});
+    for _ in 0..depth / 2 {
+        v = serde_json::json!({"type": "object", "properties": {"x": v}});
+    }
+    v
+}
+
+fn write_crds(dir: &Path) -> Vec<PathBuf> {
+    let schema = deep_schema(100);
+    let spec = serde_json::json!({"group": "x.io", "names": {"kind": "Deep", "plural": "deeps"},
+        "scope": "Namespaced", "versions": [{"name": "v1", "served": true, "storage": true,
+        "schema": {"openAPIV3Schema": schema}}]});
+    let head = [
+        ("apiVersion", Value::from("apiextensions.k8s.io/v1")),
+        ("kind", Value::from("CustomResourceDefinition")),
+    ];
+    let body = [("metadata", serde_json::json!({"name": "deeps.x.io"})), ("spec", spec)];
+    let kind_first: Vec<&(&str, Value)> = head.iter().chain(&body).collect();
+    let kind_last: Vec<&(&str, Value)> = body.iter().chain(&head).collect();
+    let mut files = Vec::new();
+    for (i, fields) in [kind_first, kind_last].into_iter().enumerate() {
+        // serde_json sorts object keys: write the documents field by field, in this order.
+        let members: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+        let json = dir.join(format!("crd{i}.json"));
+        std::fs::write(&json, format!("{{\n{}\n}}\n", members.join(",\n"))).unwrap();
+        let yaml = dir.join(format!("crd{i}.yaml"));
+        let text: String = fields
+            .iter()
+            .map(|(k, v)| {
+                yaml_of(&Value::Object([(k.to_string(), v.clone())].into_iter().collect()), 0)
+            })
+            .collect();
+        std::fs::write(&yaml, text).unwrap();
+        files.extend([json, yaml]);
+    }
+    files
+}
+
+/// Block-style YAML of a JSON value (mappings of scalars and mappings, lists of mappings).
+fn yaml_of(v: &Value, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = String::new();
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match v {
+                    Value::Object(_) => out += &format!("{pad}{k}:\n{}", yaml_of(v, indent + 2)),
+                    Value::Array(items) => {
+                        out += &format!("{pad}{k}:\n");
+                        for item in items {
+                            let body = yaml_of(item, indent + 2);
+                            out += &format!("{pad}- {}", &body[indent + 2..]);
+                        }
+                    }
+                    _ => out += &format!("{pad}{k}: {v}\n"),
+                }
+            }
+        }
+        _ => out += &format!("{pad}{v}\n"),
+    }
+    out
+}
+
+#[test]
+fn deep_crds_are_ignored_in_yaml_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in write_crds(dir.path()) {
+        let out = cmd().args(["check", "-o", "json", "-f"]).arg(&file).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}: {}", file.display(), text(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v["summary"]["ignored_kinds"],
+            serde_json::json!({"CustomResourceDefinition": 1})
+        );
+    }
+    // Through a pipe, as `helm template | psa-migrate check -f -`.
+    let yaml = std::fs::read_to_string(dir.path().join("crd0.yaml")).unwrap();
+    cmd()
+        .args(["check", "-f", "-"])
+        .write_stdin(format!("{yaml}---\n{}", pod("p")))
+        .assert()
+        .code(0);
+}
