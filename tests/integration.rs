@@ -4,6 +4,7 @@ mod check_cli;
 mod conformance;
 mod discovery;
 mod fake_api_kubectl;
+mod kubeconfig_secrets;
 mod live;
 mod migrate_e2e;
 mod plan_cli;

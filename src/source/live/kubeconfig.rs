@@ -372,6 +372,28 @@ mod tests {
         assert_eq!(redact("Invalid symbol 45, offset 3."), "invalid base64 data");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn exec_plugin_errors_do_not_carry_its_output() {
+        use std::os::unix::process::ExitStatusExt;
+        let out = std::process::Output {
+            status: std::process::ExitStatus::from_raw(256),
+            stdout: b"{\"status\":{\"token\":\"execMARKER\"}}".to_vec(),
+            stderr: b"execMARKER".to_vec(),
+        };
+        let e = kube::client::AuthError::AuthExecRun {
+            cmd: "/usr/bin/plugin --secret execMARKER".into(),
+            out: Box::new(out),
+        };
+        let text = safe_chain(&e);
+        assert!(!text.contains("execMARKER") && !text.contains("101, 120"), "{text}");
+        assert!(text.contains("/usr/bin/plugin"), "{text}");
+        let e = kube::client::AuthError::AuthExec("Executing x failed: execMARKER".into());
+        assert!(!safe_chain(&e).contains("execMARKER"));
+        // Reached through request errors too.
+        assert!(!crate::source::live::http::error_chain(&e).contains("execMARKER"));
+    }
+
     #[test]
     fn base64_check() {
         assert!(is_base64("aGVsbG8="));
