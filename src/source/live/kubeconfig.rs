@@ -175,7 +175,7 @@ pub fn redact(text: &str) -> String {
                 out.push(c);
                 continue;
             }
-            out.push_str("…");
+            out.push('…');
             for d in chars.by_ref() {
                 if d == c {
                     break;
