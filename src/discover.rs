@@ -15,6 +15,8 @@
 
 /// Which PSP admitted each pod (`kubernetes.io/psp`).
 pub mod admitted;
+/// The ClusterRoles the apiserver bootstraps (bindings to them are not to missing roles).
+pub mod bootstrap;
 /// RBAC `use` resolution on PodSecurityPolicies.
 pub mod rbac;
 /// Binding subjects as PSP authorization sees them.

@@ -47,7 +47,7 @@ macro_rules! codes {
 codes! {
     PspInvalidValue => "psp-invalid-value", Warning, "A PodSecurityPolicy field or annotation holds a value the PSP API rejects or does not recognise (unknown rule, volume type or profile); the mapping ignores it.";
     PspNotUsable => "psp-not-usable", Warning, "No RBAC grant in the input names this PodSecurityPolicy or reaches pods with it (at most, holders of use on every PSP such as cluster-admin can use it): a clean-up candidate, or the grant is broken.";
-    RbacBindingMissingRole => "rbac-binding-missing-role", Warning, "A RoleBinding or ClusterRoleBinding refers to a Role or ClusterRole that is not in the input; whatever it would grant (PSP use included) is unknown.";
+    RbacBindingMissingRole => "rbac-binding-missing-role", Warning, "A RoleBinding or ClusterRoleBinding refers to a Role or ClusterRole that is not in the input (ClusterRoles the API server bootstraps, such as cluster-admin or view, excepted); whatever it would grant (PSP use included) is unknown.";
     RbacBindingInvalidRoleRef => "rbac-binding-invalid-role-ref", Warning, "A binding's roleRef has a kind that cannot be bound there (e.g. a ClusterRoleBinding to a Role); it grants nothing.";
     RbacSubjectMissingNamespace => "rbac-subject-missing-namespace", Warning, "A ServiceAccount subject of a ClusterRoleBinding names no namespace; it matches no service account.";
     RbacPspResourceTypo => "rbac-psp-resource-typo", Warning, "A rule with the use verb names a resource that looks like podsecuritypolicies but is not (podsecuritypolicy, psp, …); it grants nothing.";

@@ -5,6 +5,7 @@ mod conformance;
 mod discovery;
 mod fake_api_kubectl;
 mod input_cli;
+mod kubeconfig_secrets;
 mod live;
 mod migrate_e2e;
 mod plan_cli;

@@ -109,8 +109,10 @@ impl Cluster {
     pub async fn connect(opts: &LiveOptions) -> Result<Cluster, LiveError> {
         let config = live::load_config(opts).await?;
         let server = live::server_url(&config);
-        let client = Client::try_from(config)
-            .map_err(|e| LiveError::Client { server: server.clone(), message: error_chain(&e) })?;
+        let client = Client::try_from(config).map_err(|e| LiveError::Client {
+            server: server.clone(),
+            message: live::kubeconfig::safe_chain(&e),
+        })?;
         Ok(Cluster::with_client(client, server, opts.request_timeout))
     }
 

@@ -18,6 +18,7 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 
+use crate::discover::bootstrap;
 use crate::discover::subjects::{Principal, subject_ref};
 use crate::findings::{Code, Finding, ObjectRef};
 use crate::model::inventory::{Inventory, Provenance};
@@ -216,6 +217,16 @@ fn cluster_role_rules_inner(
             .map(|(index, rule)| ResolvedRule { index, aggregated_from: None, rule: rule.clone() })
             .collect();
     }
+    aggregate(inv, name, selectors, seen)
+}
+
+/// The rules of the ClusterRoles (other than `name`) whose labels match one of `selectors`.
+fn aggregate(
+    inv: &Inventory,
+    name: &str,
+    selectors: &[LabelSelector],
+    seen: &mut BTreeSet<String>,
+) -> Vec<ResolvedRule> {
     let mut out = Vec::new();
     for other in &inv.cluster_roles {
         let other_name = other.metadata.name.as_deref().unwrap_or_default();
@@ -475,6 +486,14 @@ pub fn resolve(inv: &Inventory) -> RbacResolution {
             }
         };
         bound_roles.insert(role.clone());
+        if !role_rule_cache.contains_key(&role)
+            && role.kind == "ClusterRole"
+            && let Some(rules) = bootstrap::missing_role_rules(inv, &role.name, |selectors| {
+                aggregate(inv, &role.name, selectors, &mut BTreeSet::new())
+            })
+        {
+            role_rule_cache.insert(role.clone(), rules);
+        }
         let Some(rules) = role_rule_cache.get(&role) else {
             res.findings.push(
                 Finding::new(
@@ -940,6 +959,81 @@ pub(crate) mod tests {
                 Code::RbacPspResourceTypo,
                 Code::RbacGrantUnknownPsp,
                 Code::RbacPspRoleUnbound,
+            ]
+        );
+    }
+
+    #[test]
+    fn bindings_to_bootstrap_cluster_roles_are_not_missing() {
+        let sa = || vec![subject("ServiceAccount", "sa", Some("a"))];
+        let inv = Rbac::default()
+            .psp("p")
+            .psp("q")
+            .cluster_binding("crb-admin", "ClusterRole", "cluster-admin", sa())
+            .cluster_binding("crb-delegator", "ClusterRole", "system:auth-delegator", sa())
+            .cluster_binding("crb-node", "ClusterRole", "system:node", sa())
+            .role_binding("a", "rb-view", "ClusterRole", "view", sa())
+            .role_binding("a", "rb-ghost", "ClusterRole", "not-bootstrapped", sa())
+            .role_binding("a", "rb-role", "Role", "cluster-admin", sa())
+            .0;
+        let r = resolve(&inv);
+        let missing: Vec<String> = r
+            .findings
+            .iter()
+            .filter(|f| f.code == Code::RbacBindingMissingRole)
+            .map(|f| f.object.to_string())
+            .collect();
+        assert_eq!(missing, ["RoleBinding a/rb-ghost", "RoleBinding a/rb-role"]);
+        // cluster-admin grants `*` on `*`: use on every PSP; the other roles grant none.
+        assert_eq!(
+            grants_of(&inv),
+            [
+                (
+                    "p".into(),
+                    "ClusterRoleBinding crb-admin".into(),
+                    "ServiceAccount a/sa".into(),
+                    None
+                ),
+                (
+                    "q".into(),
+                    "ClusterRoleBinding crb-admin".into(),
+                    "ServiceAccount a/sa".into(),
+                    None
+                ),
+            ]
+        );
+        assert!(r.grants.iter().all(|g| g.all_psps));
+        // Not in the input: nothing to edit or delete there.
+        assert!(r.psp_roles.is_empty());
+    }
+
+    #[test]
+    fn bootstrap_aggregated_roles_collect_labelled_cluster_roles() {
+        let sa = || vec![subject("ServiceAccount", "sa", Some("a"))];
+        let inv = Rbac::default()
+            .psp("p")
+            .cluster_role(
+                "psp-for-viewers",
+                &[("rbac.authorization.k8s.io/aggregate-to-view", "true")],
+                vec![use_rule(&["p"])],
+            )
+            .role_binding("a", "rb-admin", "ClusterRole", "admin", sa())
+            .role_binding("b", "rb-edit", "ClusterRole", "edit", sa())
+            .role_binding("c", "rb-auth", "ClusterRole", "system:basic-user", sa())
+            .0;
+        let r = resolve(&inv);
+        assert!(!codes_of(&inv).contains(&Code::RbacBindingMissingRole));
+        let got: Vec<(String, Option<String>, Option<String>)> = r
+            .grants
+            .iter()
+            .map(|g| (g.binding.to_string(), g.scope.clone(), g.aggregated_from.clone()))
+            .collect();
+        let from = Some("psp-for-viewers".to_owned());
+        assert_eq!(
+            got,
+            [
+                ("RoleBinding a/rb-admin".into(), Some("a".into()), from.clone()),
+                ("RoleBinding b/rb-edit".into(), Some("b".into()), from),
             ]
         );
     }

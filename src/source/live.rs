@@ -17,6 +17,7 @@
 //! (progress bars aside), and returns notices and errors for the app layer to print.
 
 pub mod http;
+pub mod kubeconfig;
 
 use crate::decode::{ItemDefaults, JsonDocumentSeed};
 use std::collections::BTreeSet;
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::KubeConfigOptions;
 use kube::{Client, Config};
 
 use crate::decode::add_to_inventory;
@@ -316,20 +317,35 @@ pub enum LiveError {
 /// timeout.
 pub async fn load_config(opts: &LiveOptions) -> Result<Config, LiveError> {
     let kopts = KubeConfigOptions { context: opts.context.clone(), ..KubeConfigOptions::default() };
-    let mut config = match &opts.kubeconfig {
-        Some(path) => {
-            let kc = Kubeconfig::read_from(path)
-                .map_err(|e| LiveError::Kubeconfig(http::error_chain(&e)))?;
-            Config::from_custom_kubeconfig(kc, &kopts).await.map_err(|e| {
-                LiveError::Kubeconfig(format!("{}: {}", path.display(), http::error_chain(&e)))
-            })?
-        }
-        None => match Config::from_kubeconfig(&kopts).await {
-            Ok(c) => c,
+    let explicit = opts.kubeconfig.as_deref();
+    let loaded =
+        kubeconfig::load(explicit, opts.context.as_deref()).map_err(LiveError::Kubeconfig)?;
+    let mut config = match loaded {
+        Some(kc) => Config::from_custom_kubeconfig(kc, &kopts).await.map_err(|e| {
+            LiveError::Kubeconfig(format!(
+                "{}: {}",
+                kubeconfig::describe(explicit),
+                kubeconfig::safe_chain(&e)
+            ))
+        })?,
+        None => match explicit {
+            Some(path) => {
+                return Err(LiveError::Kubeconfig(format!("{} does not exist", path.display())));
+            }
             // kubectl falls back to the in-cluster service account when there is no kubeconfig.
-            Err(e) => match (opts.context.is_none(), Config::incluster()) {
+            None => match (opts.context.is_none(), Config::incluster()) {
                 (true, Ok(c)) => c,
-                _ => return Err(LiveError::Kubeconfig(http::error_chain(&e))),
+                (true, Err(e)) => {
+                    return Err(LiveError::Kubeconfig(format!(
+                        "no kubeconfig found (KUBECONFIG, ~/.kube/config) and not in a cluster: {}",
+                        kubeconfig::safe_chain(&e)
+                    )));
+                }
+                (false, _) => {
+                    return Err(LiveError::Kubeconfig(
+                        "no kubeconfig found (KUBECONFIG, ~/.kube/config) for --context".to_owned(),
+                    ));
+                }
             },
         },
     };
@@ -352,7 +368,7 @@ pub async fn read_cluster(opts: &LiveOptions) -> Result<LiveRead, LiveError> {
     let server = server_url(&config);
     let client = Client::try_from(config).map_err(|e| LiveError::Client {
         server: server.clone(),
-        message: http::error_chain(&e),
+        message: kubeconfig::safe_chain(&e),
     })?;
     read_with_client(client, server, opts).await
 }

@@ -281,7 +281,16 @@ fn status_message(body: &[u8]) -> String {
 
 /// An error and its sources on one line (`error sending request: connection refused`), without
 /// repeating a source that its parent already printed.
+/// Errors of kube's authentication layer are reduced to what they are about: their text can
+/// hold an exec plugin's whole output, token included.
 pub(crate) fn error_chain(e: &(dyn StdError + 'static)) -> String {
+    let mut link = Some(e);
+    while let Some(s) = link {
+        if s.downcast_ref::<kube::client::AuthError>().is_some() {
+            return super::kubeconfig::safe_chain(e);
+        }
+        link = s.source();
+    }
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
