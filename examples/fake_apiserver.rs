@@ -9,6 +9,8 @@
 //!
 //! Prints the server URL on the first line of stdout (and `kubeconfig: FILE` when written).
 
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "../tests/support/fake_api.rs"]
 mod fake_api;
 

@@ -7,6 +7,8 @@
 //!
 //! Pods and workloads go to JSON lists (`kubectl get … -A -o json`), everything else to YAML lists.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;

@@ -2,6 +2,9 @@
 //! environment, and dispatch to one module per subcommand. Only this layer (with `main.rs`)
 //! touches the terminal.
 
+// The app layer is the one place that writes to the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod apply;
 mod check;
 mod diff;

@@ -83,6 +83,12 @@ struct Kubectl {
 impl Kubectl {
     fn new(api: &FakeApiHandle) -> Option<Kubectl> {
         let Some(bin) = kubectl_binary() else {
+            // In CI a missing kubectl is a broken machine, not a reason to pass.
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "kubectl not found on PATH and CI=true: the kubectl fidelity tests must run in CI \
+                 (scripts/install-deps says how to get kubectl)"
+            );
             eprintln!("NOTICE: kubectl not found on PATH; skipping kubectl fidelity test");
             return None;
         };

@@ -1,5 +1,8 @@
 //! The single integration test binary; each test module is listed here.
 
+// Test binaries report notices on stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod check_cli;
 mod conformance;
 mod discovery;
