@@ -97,7 +97,15 @@ impl Env {
             .unwrap()
     }
 
+    /// Writes plan.json as `plan` would: sealed with its digest (an edit a new plan would make).
     fn write_plan_json(&self, v: &Value) {
+        let mut v = v.clone();
+        v["digest"] = psa_migrate::plan::files::plan_digest(&v).into();
+        self.write_plan_json_unsealed(&v);
+    }
+
+    /// Writes plan.json as given (a hand edit).
+    fn write_plan_json_unsealed(&self, v: &Value) {
         std::fs::write(self.plan.join("plan.json"), serde_json::to_string_pretty(v).unwrap())
             .unwrap();
     }
@@ -410,7 +418,9 @@ fn concurrent_label_change_is_a_conflict() {
     ns["metadata"]["labels"]["team"] = "someone-else".into();
     env.api.insert(ns).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // A conflict is a write that did not complete: exit 2.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 write did not complete"), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("namespace data-pipelines changed since it was read; re-run apply"),
         "{}",
@@ -572,6 +582,11 @@ fn step_3_bypass_apply_and_rollback() {
 #[test]
 fn step_4_cleanup_refused_while_pods_use_psps_then_forced_and_rolled_back() {
     let env = start(Faults::none());
+    // Step 3 first: step 4 also deletes what it created (the disable-psp bindings, the bypass
+    // ClusterRole and PSP), which exist only after it.
+    env.expect(&["apply", "--step", "3", "--yes"], 0);
+    let bypass: Vec<(Option<String>, String)> =
+        bypass_objects(&env).into_iter().map(|(_, _, ns, name)| (ns, name.to_owned())).collect();
     let delete: Vec<(String, Option<String>, String)> = env.plan_json()["cleanup"]["delete"]
         .as_array()
         .unwrap()
@@ -594,12 +609,16 @@ fn step_4_cleanup_refused_while_pods_use_psps_then_forced_and_rolled_back() {
         };
         env.api.object(gv, plural, ns.as_deref(), name)
     };
-    let before: Vec<Value> = delete.iter().map(|r| get(r).expect("fixture object")).collect();
+    assert!(delete.iter().any(|(k, ns, n)| k == "RoleBinding"
+        && ns.as_deref() == Some("data-pipelines")
+        && n == "disable-psp"));
+    let before: Vec<Value> = delete.iter().map(|r| get(r).expect("existing object")).collect();
+    let writes = env.api.writes();
 
     let out = env.expect(&["apply", "--step", "4", "--yes"], 2);
     assert!(stderr(&out).contains("refusing step 4"), "{}", stderr(&out));
     assert!(stderr(&out).contains("privileged ("), "{}", stderr(&out));
-    assert_eq!(env.api.writes(), 0);
+    assert_eq!(env.api.writes(), writes);
 
     let out = env.expect(&["apply", "--step", "4", "--yes", "--force"], 0);
     assert!(
@@ -613,8 +632,29 @@ fn step_4_cleanup_refused_while_pods_use_psps_then_forced_and_rolled_back() {
     assert_eq!(deleted.len(), delete.len());
     assert!(deleted.iter().all(|e| e["manifest"]["metadata"]["name"].is_string()));
 
-    env.expect(&["rollback", "--yes"], 0);
+    assert!(
+        stdout(&out).contains("RoleBinding data-pipelines/disable-psp deleted (step 4)"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Rollback undoes step 4 (re-creating everything it deleted, the bypass objects included),
+    // then step 3 (deleting the bypass objects again): the cluster is as before the migration.
+    let out = env.expect(&["rollback", "--yes"], 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("RoleBinding data-pipelines/disable-psp re-created (rollback of step 4)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("RoleBinding data-pipelines/disable-psp deleted (rollback of step 3)"),
+        "{text}"
+    );
     for (r, old) in delete.iter().zip(&before) {
+        if bypass.iter().any(|(ns, name)| *ns == r.1 && *name == r.2) {
+            assert!(get(r).is_none(), "{r:?}: created by step 3, gone after the rollback");
+            continue;
+        }
         let new = get(r).unwrap_or_else(|| panic!("{r:?} not re-created"));
         for field in ["spec", "rules", "roleRef", "subjects"] {
             assert_eq!(new.get(field), old.get(field), "{r:?}: {field}");
