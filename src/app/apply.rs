@@ -407,3 +407,27 @@ pub fn run(
     rt.shutdown_background();
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_of_a_run() {
+        let path = std::path::Path::new("journal.json");
+        let code = |outcome: RunOutcome, before| {
+            finish(&outcome, before, "applied", path, &mut io::sink()).unwrap()
+        };
+        assert_eq!(code(RunOutcome { done: 3, ..RunOutcome::default() }, 0), exit::CLEAN);
+        // Refused (a --force would go on): findings.
+        assert_eq!(code(RunOutcome { refused: 1, ..RunOutcome::default() }, 0), exit::FINDINGS);
+        assert_eq!(code(RunOutcome::default(), 2), exit::FINDINGS);
+        // A conflict or an error: the operation did not complete.
+        assert_eq!(
+            code(RunOutcome { failed: 1, refused: 1, ..RunOutcome::default() }, 0),
+            exit::ERROR
+        );
+        let fatal = RunOutcome { fatal: Some("503".into()), ..RunOutcome::default() };
+        assert_eq!(code(fatal, 0), exit::ERROR);
+    }
+}
