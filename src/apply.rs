@@ -19,6 +19,7 @@ pub mod enforce;
 pub mod engine;
 pub mod journal;
 pub mod labels;
+pub mod lock;
 pub mod objects;
 pub mod planfile;
 

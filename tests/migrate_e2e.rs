@@ -97,7 +97,15 @@ impl Env {
             .unwrap()
     }
 
+    /// Writes plan.json as `plan` would: sealed with its digest (an edit a new plan would make).
     fn write_plan_json(&self, v: &Value) {
+        let mut v = v.clone();
+        v["digest"] = psa_migrate::plan::files::plan_digest(&v).into();
+        self.write_plan_json_unsealed(&v);
+    }
+
+    /// Writes plan.json as given (a hand edit).
+    fn write_plan_json_unsealed(&self, v: &Value) {
         std::fs::write(self.plan.join("plan.json"), serde_json::to_string_pretty(v).unwrap())
             .unwrap();
     }
@@ -410,7 +418,9 @@ fn concurrent_label_change_is_a_conflict() {
     ns["metadata"]["labels"]["team"] = "someone-else".into();
     env.api.insert(ns).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // A conflict is a write that did not complete: exit 2.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 write did not complete"), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("namespace data-pipelines changed since it was read; re-run apply"),
         "{}",
@@ -572,6 +582,11 @@ fn step_3_bypass_apply_and_rollback() {
 #[test]
 fn step_4_cleanup_refused_while_pods_use_psps_then_forced_and_rolled_back() {
     let env = start(Faults::none());
+    // Step 3 first: step 4 also deletes what it created (the disable-psp bindings, the bypass
+    // ClusterRole and PSP), which exist only after it.
+    env.expect(&["apply", "--step", "3", "--yes"], 0);
+    let bypass: Vec<(Option<String>, String)> =
+        bypass_objects(&env).into_iter().map(|(_, _, ns, name)| (ns, name.to_owned())).collect();
     let delete: Vec<(String, Option<String>, String)> = env.plan_json()["cleanup"]["delete"]
         .as_array()
         .unwrap()
@@ -594,12 +609,16 @@ fn step_4_cleanup_refused_while_pods_use_psps_then_forced_and_rolled_back() {
         };
         env.api.object(gv, plural, ns.as_deref(), name)
     };
-    let before: Vec<Value> = delete.iter().map(|r| get(r).expect("fixture object")).collect();
+    assert!(delete.iter().any(|(k, ns, n)| k == "RoleBinding"
+        && ns.as_deref() == Some("data-pipelines")
+        && n == "disable-psp"));
+    let before: Vec<Value> = delete.iter().map(|r| get(r).expect("existing object")).collect();
+    let writes = env.api.writes();
 
     let out = env.expect(&["apply", "--step", "4", "--yes"], 2);
     assert!(stderr(&out).contains("refusing step 4"), "{}", stderr(&out));
     assert!(stderr(&out).contains("privileged ("), "{}", stderr(&out));
-    assert_eq!(env.api.writes(), 0);
+    assert_eq!(env.api.writes(), writes);
 
     let out = env.expect(&["apply", "--step", "4", "--yes", "--force"], 0);
     assert!(
@@ -613,12 +632,272 @@ fn step_4_cleanup_refused_while_pods_use_psps_then_forced_and_rolled_back() {
     assert_eq!(deleted.len(), delete.len());
     assert!(deleted.iter().all(|e| e["manifest"]["metadata"]["name"].is_string()));
 
-    env.expect(&["rollback", "--yes"], 0);
+    assert!(
+        stdout(&out).contains("RoleBinding data-pipelines/disable-psp deleted (step 4)"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Rollback undoes step 4 (re-creating everything it deleted, the bypass objects included),
+    // then step 3 (deleting the bypass objects again): the cluster is as before the migration.
+    let out = env.expect(&["rollback", "--yes"], 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("RoleBinding data-pipelines/disable-psp re-created (rollback of step 4)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("RoleBinding data-pipelines/disable-psp deleted (rollback of step 3)"),
+        "{text}"
+    );
     for (r, old) in delete.iter().zip(&before) {
+        if bypass.iter().any(|(ns, name)| *ns == r.1 && *name == r.2) {
+            assert!(get(r).is_none(), "{r:?}: created by step 3, gone after the rollback");
+            continue;
+        }
         let new = get(r).unwrap_or_else(|| panic!("{r:?} not re-created"));
         for field in ["spec", "rules", "roleRef", "subjects"] {
             assert_eq!(new.get(field), old.get(field), "{r:?}: {field}");
         }
         assert_eq!(new["metadata"].get("labels"), old["metadata"].get("labels"), "{r:?}");
     }
+}
+
+/// `diff`, `apply` and `rollback` refuse a migration directory whose files differ from what
+/// `plan` wrote, naming the file; files added beside them do not matter.
+#[test]
+fn edited_plan_files_are_refused() {
+    let env = start(Faults::none());
+    let path = |f: &str| env.plan.join(f);
+    let read = |f: &str| std::fs::read_to_string(path(f)).unwrap();
+    // Beside the plan: a journal, notes. Not part of it.
+    std::fs::write(path("NOTES.md"), "reviewed\n").unwrap();
+    env.expect(&["diff"], 1);
+
+    // An edited step 2 file was silently ignored (apply writes from plan.json): now refused.
+    let enforce = read("0002-enforce.yaml");
+    std::fs::write(path("0002-enforce.yaml"), enforce.replace("baseline", "privileged")).unwrap();
+    for args in [&["diff"][..], &["apply", "--yes"], &["rollback", "--yes"]] {
+        let out = env.expect(args, 2);
+        let err = stderr(&out);
+        assert!(err.contains("0002-enforce.yaml: changed since plan wrote it"), "{args:?}: {err}");
+        assert!(err.contains("re-run psa-migrate plan"), "{err}");
+    }
+    std::fs::write(path("0002-enforce.yaml"), &enforce).unwrap();
+
+    // An object appended to the step 4 file was obeyed: now refused.
+    let cleanup = read("0004-cleanup.yaml");
+    std::fs::write(
+        path("0004-cleanup.yaml"),
+        format!(
+            "{cleanup}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: cluster-admin\n"
+        ),
+    )
+    .unwrap();
+    let out = env.expect(&["apply", "--step", "4", "--yes", "--force"], 2);
+    assert!(stderr(&out).contains("0004-cleanup.yaml: changed"), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("cluster-admin"), "{}", stdout(&out));
+    std::fs::write(path("0004-cleanup.yaml"), &cleanup).unwrap();
+
+    // A missing file.
+    let report = read("REPORT.md");
+    std::fs::remove_file(path("REPORT.md")).unwrap();
+    let out = env.expect(&["apply", "--step", "1", "--yes"], 2);
+    assert!(stderr(&out).contains("REPORT.md: missing"), "{}", stderr(&out));
+    std::fs::write(path("REPORT.md"), &report).unwrap();
+
+    // plan.json edited by hand (its digest no longer matches), or without digests at all.
+    let original = env.plan_json();
+    let mut edited = original.clone();
+    edited["namespaces"][0]["planned_labels"][ENFORCE] = "privileged".into();
+    env.write_plan_json_unsealed(&edited);
+    let out = env.expect(&["apply", "--yes"], 2);
+    assert!(stderr(&out).contains("plan.json: edited since it was written"), "{}", stderr(&out));
+    let mut old = original.clone();
+    old.as_object_mut().unwrap().remove("files");
+    old.as_object_mut().unwrap().remove("digest");
+    env.write_plan_json_unsealed(&old);
+    let out = env.expect(&["diff"], 2);
+    assert!(stderr(&out).contains("re-run psa-migrate plan"), "{}", stderr(&out));
+    assert_eq!(env.api.writes(), 0, "nothing written from a changed directory");
+
+    // Restored, it works again (re-indented: the digest is of the content).
+    env.write_plan_json_unsealed(&original);
+    env.expect(&["apply", "--step", "1", "--yes", "-n", "monitoring"], 0);
+}
+
+/// A privileged pod.
+fn privileged_pod(ns: &str, name: &str) -> Value {
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"containers": [{"name": "c", "image": "busybox",
+                                 "securityContext": {"privileged": true}}]},
+        "status": {"phase": "Running"}
+    })
+}
+
+/// Objects created after planning that the enforce level rejects stop that namespace (the
+/// other namespaces go on); `--force` goes on. A workload template is never checked by the
+/// server's dry run: only the re-verification sees it.
+#[test]
+fn enforce_reverifies_objects_created_after_planning() {
+    let env = start(Faults::none());
+    let original = env.labels();
+    assert_eq!(env.plan_json()["namespaces"][8]["name"], "notebooks");
+    env.api
+        .insert(serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "late-arrival", "namespace": "notebooks"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "x"}},
+                     "template": {"metadata": {"labels": {"app": "x"}},
+                                  "spec": {"hostNetwork": true,
+                                           "containers": [{"name": "c", "image": "i"}]}}}
+        }))
+        .unwrap();
+    let out = env.expect(&["apply", "--step", "2", "--yes"], 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("namespace/notebooks (step 2) not applied: enforce baseline:v1.24 would reject 1 object live now: Deployment late-arrival: host namespaces (hostNetwork=true)"),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert!(
+        !err.contains("existing pods in namespace \"notebooks\""),
+        "the server's dry run saw nothing: {err}"
+    );
+    assert_eq!(env.labels()["notebooks"], original["notebooks"], "not enforced");
+    assert!(label_entry(&env.journal(), "notebooks", 2).is_none(), "nothing journaled");
+    assert_eq!(env.labels()["data-pipelines"][ENFORCE], "baseline", "the others went on");
+
+    // A pod too: named with the Deployment.
+    env.api.insert(privileged_pod("notebooks", "sneaky")).unwrap();
+    let out = env.expect(&["apply", "--step", "2", "--yes", "-n", "notebooks"], 1);
+    let err = stderr(&out);
+    assert!(err.contains("would reject 2 objects live now: Pod sneaky: privileged"), "{err}");
+    assert!(err.contains("; Deployment late-arrival: host namespaces"), "{err}");
+
+    let out = env.expect(&["apply", "--step", "2", "--yes", "-n", "notebooks", "--force"], 0);
+    assert!(stderr(&out).contains("enforcing despite the warnings (--force)"), "{}", stderr(&out));
+    assert_eq!(env.labels()["notebooks"][ENFORCE], "baseline");
+}
+
+/// A plan of input without the export record is partial: apply refuses its namespaces
+/// without --force, naming what is missing.
+#[test]
+fn partial_plans_are_refused_without_force() {
+    let mut env = start(Faults::none());
+    let input = env.tmp.path().join("no-record");
+    std::fs::create_dir(&input).unwrap();
+    for entry in std::fs::read_dir(fixture()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "export-record.yaml" {
+            std::fs::copy(entry.path(), input.join(entry.file_name())).unwrap();
+        }
+    }
+    let partial = env.tmp.path().join("partial");
+    let out = cargo_bin_cmd!("psa-migrate")
+        .current_dir(repo())
+        .args(["plan", "-q", "-f"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&partial)
+        .output()
+        .unwrap();
+    assert!(partial.join("plan.json").is_file(), "plan failed: {}", stderr(&out));
+    env.plan = partial;
+    assert_eq!(env.plan_json()["coverage"], "partial");
+
+    let out = env.expect(&["apply", "--step", "1", "--yes"], 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("namespace/monitoring: the plan's coverage is partial (not known to be complete in the input: "),
+        "{err}"
+    );
+    assert!(err.contains("pods"), "{err}");
+    assert!(err.contains("or pass --force"), "{err}");
+    assert!(stdout(&out).contains("no changes"), "{}", stdout(&out));
+    assert_eq!(env.api.writes(), 0);
+
+    let out = env.expect(&["apply", "--step", "1", "--yes", "--force", "-n", "monitoring"], 0);
+    assert!(stderr(&out).contains("applying anyway (--force)"), "{}", stderr(&out));
+    assert!(env.api.namespace_labels("monitoring").unwrap().contains_key(AUDIT));
+}
+
+fn lock_path(env: &Env) -> PathBuf {
+    env.plan.join(".lock")
+}
+
+/// Two runs on one plan directory: the second exits 2 naming the first, which finishes with
+/// every entry journaled; the lock is gone afterwards.
+#[test]
+fn one_writer_at_a_time() {
+    let env = start(Faults::none().latency_ms(150));
+    let first = Command::new(env!("CARGO_BIN_EXE_psa-migrate"))
+        .current_dir(repo())
+        .env_remove("KUBECONFIG")
+        .args(["apply", "--yes", "--plan"])
+        .arg(&env.plan)
+        .arg("--kubeconfig")
+        .arg(&env.kubeconfig)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !lock_path(&env).exists() {
+        assert!(Instant::now() < deadline, "no lock seen");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let holder = format!("psa-migrate apply (pid {}", first.id());
+    for args in [&["apply", "--yes"][..], &["rollback", "--yes"]] {
+        let out = env.expect(args, 2);
+        assert!(stderr(&out).contains(&holder), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("another apply or rollback is running"), "{}", stderr(&out));
+    }
+    let out = first.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!lock_path(&env).exists(), "released");
+    let journal = env.journal();
+    let labels = entries(&journal, "labels");
+    assert_eq!(labels.len(), 18, "{journal:#}");
+    assert!(labels.iter().all(|e| e["state"] == "applied"));
+
+    // Released on errors too (no terminal to confirm on).
+    env.api.faults().clear();
+    env.expect(&["rollback"], 2);
+    assert!(!lock_path(&env).exists());
+}
+
+/// A lock left by a process that is gone is taken over with a notice, and the journal
+/// temporaries an interrupted save left are removed.
+#[test]
+fn stale_lock_is_taken_over() {
+    let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") else {
+        eprintln!("NOTICE: no /proc; skipping the stale lock test");
+        return;
+    };
+    let env = start(Faults::none());
+    let lock = serde_json::json!({"pid": 999_999_999u32, "host": host.trim(),
+                                  "command": "apply", "started_at": 1});
+    std::fs::write(lock_path(&env), lock.to_string()).unwrap();
+    std::fs::write(env.plan.join(".journal.json.999999999.tmp"), "{").unwrap();
+    let out = env.expect(&["apply", "--step", "1", "--yes", "-n", "monitoring"], 0);
+    let err = stderr(&out);
+    assert!(err.contains("took over the stale lock"), "{err}");
+    assert!(err.contains("pid 999999999"), "{err}");
+    assert!(
+        err.contains(".journal.json.999999999.tmp, left by an interrupted journal save"),
+        "{err}"
+    );
+    assert!(!env.plan.join(".journal.json.999999999.tmp").exists());
+    assert!(!lock_path(&env).exists());
+    // A live holder (this test process) is not taken over.
+    let lock = serde_json::json!({"pid": std::process::id(), "host": host.trim(),
+                                  "command": "rollback", "started_at": 1});
+    std::fs::write(lock_path(&env), lock.to_string()).unwrap();
+    let out = env.expect(&["rollback", "--yes"], 2);
+    assert!(stderr(&out).contains("held by psa-migrate rollback"), "{}", stderr(&out));
+    assert!(lock_path(&env).exists(), "someone else's lock is left alone");
 }

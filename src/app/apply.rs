@@ -12,6 +12,7 @@ use crate::app::{AppError, GlobalArgs, Settings, exit};
 use crate::apply::api::Cluster;
 use crate::apply::engine::{self, ApplyWork, Event, RunOutcome};
 use crate::apply::journal::{self, Journal};
+use crate::apply::lock::{self, PlanLock};
 use crate::apply::{self as migrate, diff, planfile};
 use crate::output::{Format, Style};
 use crate::source::live::LiveOptions;
@@ -30,8 +31,9 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Enforce even when the server's dry run warns that existing pods would violate the level;
-    /// clean up even while PSPs still admit running pods.
+    /// Enforce even when the server's dry run or the re-verification of the live pods and
+    /// workloads says some would violate the level; apply namespaces whose plan coverage is
+    /// partial; clean up even while PSPs still admit running pods.
     #[arg(long)]
     pub force: bool,
 }
@@ -146,9 +148,35 @@ pub(super) fn count(n: usize, one: &str, many: &str) -> String {
     if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
 }
 
-/// The exit code of a run, with its closing lines.
+/// Verifies the migration directory, then takes its lock and removes what an interrupted run
+/// left (journal temporaries). The lock is held until the returned guard is dropped.
+pub(super) fn open_plan(
+    dir: &std::path::Path,
+    command: &str,
+    quiet: bool,
+) -> Result<(planfile::PlanFile, PlanLock), AppError> {
+    let plan = planfile::load(dir).map_err(|e| AppError::Usage(e.to_string()))?;
+    let guard = lock::acquire(dir, command).map_err(|e| AppError::Usage(e.to_string()))?;
+    if let Some(stale) = &guard.took_over {
+        eprintln!(
+            "notice: took over the stale lock {} of {stale}: that process is gone",
+            dir.join(lock::LOCK_FILE).display()
+        );
+    }
+    for removed in lock::remove_stale_temporaries(dir) {
+        if !quiet {
+            eprintln!("notice: removed {}, left by an interrupted journal save", removed.display());
+        }
+    }
+    Ok((plan, guard))
+}
+
+/// The exit code of a run, with its closing lines: 2 when the run stopped or a write did not
+/// complete (a conflict, an error), 1 when something was refused (a `--force` would go on), else
+/// 0. `refused_before` counts refusals made before the run (partial coverage).
 pub(super) fn finish(
     outcome: &RunOutcome,
+    refused_before: usize,
     verb: &str,
     journal_path: &std::path::Path,
     out: &mut dyn Write,
@@ -162,14 +190,23 @@ pub(super) fn finish(
         );
         return Ok(exit::ERROR);
     }
+    let refused = outcome.refused + refused_before;
+    if refused > 0 {
+        eprintln!(
+            "error: {} refused (see above)",
+            count(refused, "namespace or object was", "namespaces or objects were")
+        );
+    }
     if outcome.failed > 0 {
         eprintln!(
-            "error: {} not done (see above)",
-            count(outcome.failed, "change was", "changes were")
+            "error: {} not complete (see above); {} records what was written — re-run to \
+             finish, or roll back",
+            count(outcome.failed, "write did", "writes did"),
+            journal_path.display()
         );
-        return Ok(exit::FINDINGS);
+        return Ok(exit::ERROR);
     }
-    Ok(exit::CLEAN)
+    Ok(if refused > 0 { exit::FINDINGS } else { exit::CLEAN })
 }
 
 /// The diff of an apply: label blocks, then object lines.
@@ -248,7 +285,7 @@ pub fn run(
     live_only(g, "apply")?;
     text_only(settings, "apply")?;
     let dir = &args.plan;
-    let plan = planfile::load(dir).map_err(|e| AppError::Usage(e.to_string()))?;
+    let (plan, _lock) = open_plan(dir, "apply", settings.quiet)?;
     let steps = migrate::steps(args.step, args.through);
     if steps.contains(&3) && !plan.psp_admission_active {
         return Err(AppError::Usage(
@@ -257,9 +294,20 @@ pub fn run(
                 .to_owned(),
         ));
     }
-    let load = |step| planfile::load_objects(dir, step).map_err(|e| AppError::Usage(e.to_string()));
-    let bypass = if steps.contains(&3) { load(3)? } else { Vec::new() };
-    let cleanup = if steps.contains(&4) { load(4)? } else { Vec::new() };
+    // Step 3 creates the objects of its file (verified with the plan); step 4 deletes exactly
+    // what plan.json lists under cleanup.delete.
+    let usage = |e: planfile::PlanFileError| AppError::Usage(e.to_string());
+    let bypass = if steps.contains(&3) {
+        planfile::load_objects(dir, 3).map_err(usage)?
+    } else {
+        Vec::new()
+    };
+    let plan_path = dir.join(crate::plan::files::PLAN_JSON).display().to_string();
+    let cleanup = if steps.contains(&4) {
+        plan.cleanup_objects(&plan_path).map_err(usage)?
+    } else {
+        Vec::new()
+    };
     let journal_path = journal::path(dir);
     let mut journal = journal::load(&journal_path)
         .map_err(|e| AppError::Usage(e.to_string()))?
@@ -296,13 +344,29 @@ pub fn run(
                 &journal,
                 g.namespace.as_deref(),
                 g.chunk_size,
+                args.force,
             ))
             .map_err(|e| AppError::Other(e.into()))?;
         notices(&work.notices, settings.quiet);
+        for w in &work.warnings {
+            eprintln!("{} {w}", settings.style.paint("33", "warning:"));
+        }
+        for r in &work.refused {
+            eprintln!("{} {r}", settings.style.red("error:"));
+        }
         print_work(out, &work, &steps, settings.style)?;
         let changes = work.changes();
         if changes == 0 {
             writeln!(out, "no changes")?;
+            if !work.refused.is_empty() {
+                return finish(
+                    &RunOutcome::default(),
+                    work.refused.len(),
+                    "applied",
+                    &journal_path,
+                    &mut io::sink(),
+                );
+            }
             return Ok(exit::CLEAN);
         }
         let namespaces = work.namespaces_touched();
@@ -338,8 +402,32 @@ pub fn run(
             ))
         };
         bar.finish_and_clear();
-        finish(&outcome, "applied", &journal_path, out)
+        finish(&outcome, work.refused.len(), "applied", &journal_path, out)
     })();
     rt.shutdown_background();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_of_a_run() {
+        let path = std::path::Path::new("journal.json");
+        let code = |outcome: RunOutcome, before| {
+            finish(&outcome, before, "applied", path, &mut io::sink()).unwrap()
+        };
+        assert_eq!(code(RunOutcome { done: 3, ..RunOutcome::default() }, 0), exit::CLEAN);
+        // Refused (a --force would go on): findings.
+        assert_eq!(code(RunOutcome { refused: 1, ..RunOutcome::default() }, 0), exit::FINDINGS);
+        assert_eq!(code(RunOutcome::default(), 2), exit::FINDINGS);
+        // A conflict or an error: the operation did not complete.
+        assert_eq!(
+            code(RunOutcome { failed: 1, refused: 1, ..RunOutcome::default() }, 0),
+            exit::ERROR
+        );
+        let fatal = RunOutcome { fatal: Some("503".into()), ..RunOutcome::default() };
+        assert_eq!(code(fatal, 0), exit::ERROR);
+    }
 }

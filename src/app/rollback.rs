@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::app::apply::{
-    confirm, connect, count, finish, live_only, printer, progress, runtime, text_only,
+    confirm, connect, count, finish, live_only, open_plan, printer, progress, runtime, text_only,
 };
 use crate::app::{AppError, GlobalArgs, Settings, exit};
 use crate::apply::diff;
@@ -68,13 +68,14 @@ pub fn run(
 ) -> Result<u8, AppError> {
     live_only(g, "rollback")?;
     text_only(settings, "rollback")?;
+    if !args.plan.is_dir() {
+        return Err(AppError::Usage(format!("{} is not a directory", args.plan.display())));
+    }
+    let (_plan, _lock) = open_plan(&args.plan, "rollback", settings.quiet)?;
     let journal_path = journal::path(&args.plan);
     let Some(mut journal) =
         journal::load(&journal_path).map_err(|e| AppError::Usage(e.to_string()))?
     else {
-        if !args.plan.is_dir() {
-            return Err(AppError::Usage(format!("{} is not a directory", args.plan.display())));
-        }
         writeln!(out, "nothing to roll back: {} does not exist", journal_path.display())?;
         return Ok(exit::CLEAN);
     };
@@ -137,7 +138,7 @@ pub fn run(
             ))
         };
         bar.finish_and_clear();
-        finish(&outcome, "rolled back", &journal_path, out)
+        finish(&outcome, 0, "rolled back", &journal_path, out)
     })();
     rt.shutdown_background();
     result

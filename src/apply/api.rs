@@ -309,6 +309,56 @@ impl Cluster {
         Ok(pods)
     }
 
+    /// The workloads with pod templates of a namespace (Deployments, ReplicaSets, StatefulSets,
+    /// DaemonSets, ReplicationControllers, Jobs, CronJobs), each with `kind` and `apiVersion`
+    /// set (list items carry none). CronJobs are read from `batch/v1`, else `batch/v1beta1`.
+    pub async fn workloads(
+        &self,
+        namespace: &str,
+        chunk_size: u32,
+    ) -> Result<Vec<Value>, ApiError> {
+        const LISTS: [(&str, &str, &str); 7] = [
+            ("apps/v1", "deployments", "Deployment"),
+            ("apps/v1", "replicasets", "ReplicaSet"),
+            ("apps/v1", "statefulsets", "StatefulSet"),
+            ("apps/v1", "daemonsets", "DaemonSet"),
+            ("v1", "replicationcontrollers", "ReplicationController"),
+            ("batch/v1", "jobs", "Job"),
+            ("batch/v1", "cronjobs", "CronJob"),
+        ];
+        let mut out = Vec::new();
+        for (api_version, plural, kind) in LISTS {
+            let mut versions = vec![api_version];
+            if plural == "cronjobs" {
+                versions.push("batch/v1beta1");
+            }
+            for (i, version) in versions.iter().enumerate() {
+                let root = if version.contains('/') { "/apis" } else { "/api" };
+                let path = format!("{root}/{version}/namespaces/{}/{plural}", encode(namespace));
+                let mut items = Vec::new();
+                let listed = self
+                    .list(&path, chunk_size, |item| {
+                        let mut item = item.clone();
+                        if let Some(o) = item.as_object_mut() {
+                            o.entry("kind").or_insert_with(|| kind.into());
+                            o.entry("apiVersion").or_insert_with(|| (*version).into());
+                        }
+                        items.push(item);
+                    })
+                    .await;
+                match listed {
+                    Ok(()) => {
+                        out.extend(items);
+                        break;
+                    }
+                    Err(e) if e.code() == Some(404) && i + 1 < versions.len() => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Running (and pending) pods per admitting PSP (`kubernetes.io/psp` annotation), cluster-wide.
     pub async fn running_pods_by_psp(
         &self,

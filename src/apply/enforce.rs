@@ -67,6 +67,38 @@ pub fn enforce_of(labels: &BTreeMap<String, String>) -> Option<(Level, Version)>
     Some((level, version))
 }
 
+/// Re-verifies a namespace before its enforce label is written: the live objects among `objects`
+/// (pods and workloads as listed, each with `kind` and `apiVersion`) that the level would reject,
+/// as `Kind name: message` lines in input order. An object that cannot be read counts as
+/// rejected: what cannot be checked is not known to pass. Finished pods, scaled-down workloads,
+/// suspended CronJobs and finished Jobs are not live and are skipped.
+pub fn rejected_objects(objects: &[Value], level: Level, version: Version) -> Vec<String> {
+    let mut out = Vec::new();
+    for raw in objects {
+        let kind = raw.get("kind").and_then(Value::as_str).unwrap_or("object");
+        let name = raw.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("(unnamed)");
+        match crate::decode::decode_value(raw.clone()) {
+            Ok(crate::decode::Decoded::Pod(obj)) => {
+                if !obj.is_live() {
+                    continue;
+                }
+                let violations = pss::evaluate(level, version, &obj.view());
+                if !violations.is_empty() {
+                    out.push(format!(
+                        "{} {}: {}",
+                        obj.kind,
+                        obj.name(),
+                        pss::long_form(&violations)
+                    ));
+                }
+            }
+            Ok(_) => out.push(format!("{kind} {name}: not a pod or workload")),
+            Err(e) => out.push(format!("{kind} {name}: cannot be read: {e}")),
+        }
+    }
+    out
+}
+
 /// Judges the warnings of an enforce dry run, given the namespace's pods (as listed) and the
 /// labels the step writes.
 pub fn judge(warnings: &[String], pods: &[Value], enforce: &BTreeMap<String, String>) -> Verdict {
@@ -135,6 +167,30 @@ mod tests {
         );
         assert_eq!(judge(&[], &pods, &enforce("baseline")), Verdict::Clear);
         assert_eq!(judge(&["something else".into()], &pods, &enforce("baseline")), Verdict::Clear);
+    }
+
+    #[test]
+    fn rejected_objects_are_the_live_ones_failing_the_level() {
+        let mut running = pod("web", "Running", true);
+        running["kind"] = "Pod".into();
+        running["apiVersion"] = "v1".into();
+        let mut done = pod("done", "Succeeded", true);
+        done["kind"] = "Pod".into();
+        done["apiVersion"] = "v1".into();
+        let deployment = |name: &str, replicas: u32| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+                   "spec": {"replicas": replicas, "template": {"spec": {"containers": [
+                       {"name": "c", "image": "i", "securityContext": {"privileged": true}}]}}}})
+        };
+        let objects = vec![running, done, deployment("live", 2), deployment("scaled-down", 0)];
+        let out = rejected_objects(&objects, Level::Baseline, Version::Latest);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out[0].starts_with("Pod web: privileged (container \"c\""), "{out:?}");
+        assert!(out[1].starts_with("Deployment live: privileged"), "{out:?}");
+        assert!(rejected_objects(&objects, Level::Privileged, Version::Latest).is_empty());
+        let bad = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": 3});
+        let out = rejected_objects(&[bad], Level::Baseline, Version::Latest);
+        assert!(out[0].starts_with("Pod x: cannot be read"), "{out:?}");
     }
 
     #[test]

@@ -29,7 +29,8 @@ pub enum Event {
     Notice(String),
     /// A server warning or a forced decision (stderr).
     Warning(String),
-    /// A namespace or object that was not written (stderr; exit code 1).
+    /// A namespace or object that was not written (stderr; exit code 1 for a refusal, 2 for a
+    /// write that did not complete).
     Error(String),
 }
 
@@ -80,6 +81,10 @@ pub struct ApplyWork {
     pub delete: Vec<DeleteWork>,
     /// What was skipped and why.
     pub notices: Vec<String>,
+    /// Namespaces refused before any write (partial coverage without `--force`): errors.
+    pub refused: Vec<String>,
+    /// Warnings about what goes on anyway (`--force`).
+    pub warnings: Vec<String>,
 }
 
 impl ApplyWork {
@@ -156,18 +161,60 @@ fn in_scope(key: &ObjectKey, only: Option<&str>, cluster_scoped: bool) -> bool {
     }
 }
 
-/// Reads what an apply of `steps` would write. `bypass` and `cleanup` are the objects of the
-/// step files 3 and 4 (read only when those steps run).
+/// Keeps the label work of namespaces the plan covers completely; the others are refused
+/// (returned as messages) unless `force`, when they go on with a warning.
+pub fn refuse_partial(
+    plan: &PlanFile,
+    work: Vec<NamespaceWork>,
+    force: bool,
+) -> (Vec<NamespaceWork>, Vec<String>, Vec<String>) {
+    let (mut kept, mut refused, mut warned) = (Vec::new(), Vec::new(), Vec::new());
+    for w in work {
+        let Some(coverage) = plan.namespace(&w.namespace).map(|n| &n.coverage) else {
+            kept.push(w);
+            continue;
+        };
+        if !coverage.is_partial() {
+            kept.push(w);
+            continue;
+        }
+        let missing = if coverage.missing.is_empty() {
+            "not recorded".to_owned()
+        } else {
+            coverage.missing.join(", ")
+        };
+        let why = format!(
+            "namespace/{}: the plan's coverage is partial (not known to be complete in the input: \
+             {missing}), so it cannot show that its levels reject nothing that runs there",
+            w.namespace
+        );
+        if force {
+            warned.push(format!("{why}; applying anyway (--force)"));
+            kept.push(w);
+        } else {
+            refused.push(format!(
+                "{why}; not applied. Re-run psa-migrate plan with complete input (live, or an \
+                 export with its record), or pass --force"
+            ));
+        }
+    }
+    (kept, refused, warned)
+}
+
+/// Reads what an apply of `steps` would write. `bypass` holds the objects of step file 3 and
+/// `cleanup` the objects `plan.json` lists for step 4 (read only when those steps run).
+/// Namespaces the plan covers only partially are refused unless `force`.
 #[allow(clippy::too_many_arguments)]
 pub async fn gather_apply(
     cluster: &Cluster,
     plan: &PlanFile,
     steps: &[u32],
     bypass: &[(ObjectKey, Value)],
-    cleanup: &[(ObjectKey, Value)],
+    cleanup: &[ObjectKey],
     journal: &Journal,
     only: Option<&str>,
     chunk_size: u32,
+    force: bool,
 ) -> Result<ApplyWork, ApiError> {
     let live = cluster.namespaces(only, chunk_size).await?;
     let mut work = ApplyWork::default();
@@ -175,8 +222,11 @@ pub async fn gather_apply(
         steps.iter().copied().filter(|s| crate::apply::LABEL_STEPS.contains(s)).collect();
     if !label_steps.is_empty() {
         let (ns, notices) = label_work(plan, &live, &label_steps, only, "cluster");
+        let (ns, refused, warnings) = refuse_partial(plan, ns, force);
         work.namespaces = ns;
         work.notices = notices;
+        work.refused = refused;
+        work.warnings = warnings;
     }
     if steps.contains(&3) {
         for (key, manifest) in bypass {
@@ -206,7 +256,7 @@ pub async fn gather_apply(
     }
     if steps.contains(&4) {
         let mut skipped_cluster_scoped = false;
-        for (key, _) in cleanup {
+        for key in cleanup {
             if !in_scope(key, only, false) {
                 skipped_cluster_scoped |= key.namespace().is_none();
                 continue;
@@ -234,7 +284,10 @@ fn decode_error(key: &ObjectKey, message: String) -> ApiError {
 pub struct RunOutcome {
     /// Writes done.
     pub done: usize,
-    /// Namespaces or objects not written (conflicts, refusals, per-object errors).
+    /// Namespaces or objects deliberately not written: refusals a `--force` would override
+    /// (exit 1).
+    pub refused: usize,
+    /// Writes that did not complete: conflicts (409), per-object errors (exit 2).
     pub failed: usize,
     /// The error that stopped the run (server down, journal not writable).
     pub fatal: Option<String>,
@@ -334,37 +387,33 @@ async fn apply_namespace(run: &mut Run<'_>, ns: &NamespaceWork, force: bool) -> 
         };
         run.warnings(&what, &dry.warnings);
         let mut blocking = false;
-        if change.step == 2 && dry.warnings.iter().any(|w| labels::blocks_enforce(w)) {
-            let pods = match run.cluster.pods(name, POD_PAGE).await {
-                Ok(p) => Some(p),
-                Err(e) if e.is_fatal() => {
-                    return Err(run.api_error(&format!("{what}: listing pods"), &e));
+        if change.step == 2 {
+            match reverify(run, &what, name, &change.set, &dry.warnings).await? {
+                Reverified::Clear => {}
+                Reverified::Server => {
+                    blocking = true;
+                    if !force {
+                        run.outcome.refused += 1;
+                        (run.report)(Event::Error(format!(
+                            "{what} not applied: the server's dry run says existing pods would \
+                             violate the new enforce level (warnings above); fix them or re-run \
+                             with --force"
+                        )));
+                        return Err(Stop::Item);
+                    }
                 }
-                Err(e) => {
-                    (run.report)(Event::Warning(format!(
-                        "{what}: cannot list pods: {}",
-                        e.message()
-                    )));
-                    None
+                Reverified::Rejected(why) => {
+                    blocking = true;
+                    if !force {
+                        run.outcome.refused += 1;
+                        (run.report)(Event::Error(format!(
+                            "{what} not applied: {why}; fix them, re-plan, or re-run with --force"
+                        )));
+                        return Err(Stop::Item);
+                    }
+                    (run.report)(Event::Warning(format!("{what}: {why}")));
                 }
-            };
-            match pods.map(|p| enforce::judge(&dry.warnings, &p, &change.set)) {
-                Some(Verdict::Clear) => {}
-                Some(Verdict::FinishedOnly(names)) => (run.report)(Event::Notice(format!(
-                    "{what}: the pods the server warns about have all finished ({}); enforce never \
-                     affects existing pods, so the step goes on",
-                    names.join(", ")
-                ))),
-                Some(Verdict::Block) | None => blocking = true,
             }
-        }
-        if blocking && !force {
-            run.outcome.failed += 1;
-            (run.report)(Event::Error(format!(
-                "{what} not applied: the server's dry run says existing pods would violate the new \
-                 enforce level (warnings above); fix them or re-run with --force"
-            )));
-            return Err(Stop::Item);
         }
         if blocking {
             (run.report)(Event::Warning(format!(
@@ -398,6 +447,98 @@ async fn apply_namespace(run: &mut Run<'_>, ns: &NamespaceWork, force: bool) -> 
         (run.report)(Event::Done(format!("namespace/{name} labeled (step {})", change.step)));
     }
     Ok(())
+}
+
+/// What re-verifying a namespace before its enforce write found.
+enum Reverified {
+    /// Nothing live would be rejected, and the server agrees.
+    Clear,
+    /// The server's dry-run warnings say live pods would be rejected (or it could not check).
+    Server,
+    /// Our own evaluation of the live pods and workload templates rejects some (or they could
+    /// not be listed): why, naming them.
+    Rejected(String),
+}
+
+/// Re-verifies a namespace before its enforce label is written, whatever the plan's coverage
+/// said: its pods and live workload templates, listed now, evaluated at the enforce level and
+/// version of `set`. The server's dry run alone is not enough: upstream checks at most 3,000
+/// pods and for at most a second per namespace, and never workload templates.
+async fn reverify(
+    run: &mut Run<'_>,
+    what: &str,
+    namespace: &str,
+    set: &BTreeMap<String, String>,
+    warnings: &[String],
+) -> Result<Reverified, Stop> {
+    let Some((level, version)) = enforce::enforce_of(set) else {
+        return Ok(Reverified::Rejected(format!(
+            "the planned labels set no valid enforce level ({})",
+            set.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+        )));
+    };
+    if level == crate::model::level::Level::Privileged {
+        return Ok(Reverified::Clear);
+    }
+    let mut listed = Vec::new();
+    let pods = match run.cluster.pods(namespace, POD_PAGE).await {
+        Ok(p) => p,
+        Err(e) if e.is_fatal() => return Err(run.api_error(&format!("{what}: listing pods"), &e)),
+        Err(e) => {
+            return Ok(Reverified::Rejected(format!(
+                "cannot list the namespace's pods to re-verify it: {}",
+                e.message()
+            )));
+        }
+    };
+    let workloads = match run.cluster.workloads(namespace, POD_PAGE).await {
+        Ok(w) => w,
+        Err(e) if e.is_fatal() => {
+            return Err(run.api_error(&format!("{what}: listing workloads"), &e));
+        }
+        Err(e) => {
+            return Ok(Reverified::Rejected(format!(
+                "cannot list the namespace's workloads to re-verify it: {}",
+                e.message()
+            )));
+        }
+    };
+    for pod in &pods {
+        let mut p = pod.clone();
+        if let Some(o) = p.as_object_mut() {
+            o.entry("kind").or_insert_with(|| "Pod".into());
+            o.entry("apiVersion").or_insert_with(|| "v1".into());
+        }
+        listed.push(p);
+    }
+    listed.extend(workloads);
+    let rejected = enforce::rejected_objects(&listed, level, version);
+    if !rejected.is_empty() {
+        return Ok(Reverified::Rejected(format!(
+            "enforce {level}:{version} would reject {} live now: {}",
+            if rejected.len() == 1 {
+                "1 object".to_owned()
+            } else {
+                format!("{} objects", rejected.len())
+            },
+            rejected.join("; ")
+        )));
+    }
+    if !warnings.iter().any(|w| labels::blocks_enforce(w)) {
+        return Ok(Reverified::Clear);
+    }
+    Ok(match enforce::judge(warnings, &pods, set) {
+        Verdict::Clear => Reverified::Clear,
+        Verdict::FinishedOnly(names) => {
+            (run.report)(Event::Notice(format!(
+                "{what}: the pods the server warns about have all finished ({}); enforce never \
+                 affects existing pods, so the step goes on",
+                names.join(", ")
+            )));
+            Reverified::Clear
+        }
+        Verdict::Block => Reverified::Server,
+    })
 }
 
 fn conflict(run: &mut Run<'_>, namespace: &str) -> Stop {
@@ -558,6 +699,9 @@ pub async fn gather_rollback(
 ) -> Result<Vec<RollbackItem>, ApiError> {
     let mut items = Vec::new();
     let mut namespaces: BTreeMap<String, Option<LiveNamespace>> = BTreeMap::new();
+    // Objects absent now that a newer entry (step 4) creates again before an older one (step 3)
+    // deletes them: the delete is shown and done, on the object as re-created.
+    let mut recreated: BTreeMap<ObjectKey, Value> = BTreeMap::new();
     for e in journal.to_roll_back() {
         if only.is_some() && e.namespace() != only {
             continue;
@@ -583,11 +727,18 @@ pub async fn gather_rollback(
             }
             Change::Create { object, .. } => {
                 let path = object.path().map_err(|m| decode_error(object, m))?;
-                RollbackAction::Delete { key: object.clone(), live: cluster.get(&path).await? }
+                let live = match cluster.get(&path).await? {
+                    Some(v) => Some(v),
+                    None => recreated.get(object).cloned(),
+                };
+                RollbackAction::Delete { key: object.clone(), live }
             }
             Change::Delete { object, manifest } => {
                 let path = object.path().map_err(|m| decode_error(object, m))?;
                 let exists = cluster.get(&path).await?.is_some();
+                if !exists {
+                    recreated.insert(object.clone(), manifest.clone());
+                }
                 RollbackAction::Recreate { key: object.clone(), manifest: manifest.clone(), exists }
             }
         };
@@ -609,6 +760,9 @@ pub async fn run_rollback(
     let mut run = Run { cluster, journal, journal_path, report, outcome: RunOutcome::default() };
     // Each namespace's resourceVersion as it moves with our own writes.
     let mut versions: BTreeMap<String, String> = BTreeMap::new();
+    // Objects this rollback created again (undoing step 4), as the server answered: an older
+    // entry that created them (step 3) deletes them again, though they were absent when read.
+    let mut recreated: BTreeMap<ObjectKey, Value> = BTreeMap::new();
     for item in items {
         let result = match &item.action {
             RollbackAction::Labels { namespace, resource_version, decision, .. } => {
@@ -634,11 +788,20 @@ pub async fn run_rollback(
             }
             RollbackAction::Delete { key, live } => {
                 progress.set_message(key.to_string());
-                undo_create(&mut run, item, key, live.as_ref()).await
+                // What this run re-created is newer than what was read before it.
+                let live = recreated.get(key).or(live.as_ref());
+                undo_create(&mut run, item, key, live).await
             }
             RollbackAction::Recreate { key, manifest, exists } => {
                 progress.set_message(key.to_string());
-                undo_delete(&mut run, item, key, manifest, *exists).await
+                match undo_delete(&mut run, item, key, manifest, *exists).await {
+                    Ok(Some(body)) => {
+                        recreated.insert(key.clone(), body);
+                        Ok(())
+                    }
+                    Ok(None) => Ok(()),
+                    Err(s) => Err(s),
+                }
             }
         };
         if let Err(Stop::Run) = result {
@@ -679,7 +842,7 @@ async fn restore_labels(
                 })
                 .collect();
             if !force {
-                run.outcome.failed += 1;
+                run.outcome.refused += 1;
                 (run.report)(Event::Error(format!(
                     "{what}: labels changed since apply ({}); not restored (use --force to restore anyway)",
                     detail.join("; ")
@@ -752,27 +915,35 @@ async fn undo_create(
     Ok(())
 }
 
+/// Creates again an object step 4 deleted; returns it as the server created it.
 async fn undo_delete(
     run: &mut Run<'_>,
     item: &RollbackItem,
     key: &ObjectKey,
     manifest: &Value,
     exists: bool,
-) -> Result<(), Stop> {
+) -> Result<Option<Value>, Stop> {
     let what = format!("{key} (step {})", item.step);
     if exists {
         (run.report)(Event::Notice(format!("{what}: exists already; left as it is")));
         run.journal.mark_rolled_back(item.entry, journal::now());
-        return run.save();
+        return run.save().map(|()| None);
     }
     let collection = key.collection_path().map_err(|m| bad_key(run, &what, m))?;
     let body = objects::for_create(manifest);
+    let mut created = None;
     for dry_run in [true, false] {
         match run.cluster.create(&collection, &body, dry_run).await {
-            Ok(a) => run.warnings(&what, &a.warnings),
+            Ok(a) => {
+                run.warnings(&what, &a.warnings);
+                if !dry_run {
+                    created = Some(a.body);
+                }
+            }
             Err(e) if e.code() == Some(409) => {
                 (run.report)(Event::Notice(format!("{what}: exists already; left as it is")));
-                break;
+                run.journal.mark_rolled_back(item.entry, journal::now());
+                return run.save().map(|()| None);
             }
             Err(e) => return Err(run.api_error(&what, &e)),
         }
@@ -781,7 +952,7 @@ async fn undo_delete(
     run.save()?;
     run.outcome.done += 1;
     (run.report)(Event::Done(format!("{key} re-created (rollback of step {})", item.step)));
-    Ok(())
+    Ok(created.filter(|b| b.is_object()))
 }
 
 #[cfg(test)]

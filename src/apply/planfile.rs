@@ -1,7 +1,12 @@
 //! A minimal, read-only view of a migration directory: the parts of `plan.json` that `diff`,
-//! `apply` and `rollback` need, and the objects of the step files 3 and 4. The planner's own
-//! types are serialize-only; this view checks the schema version and ignores everything else,
-//! so reviewers may edit a plan (e.g. a namespace's planned labels) without breaking it.
+//! `apply` and `rollback` need, and the objects of step file 3. The planner's own types are
+//! serialize-only; this view checks the schema version and ignores everything else.
+//!
+//! One source of truth: [`load`] verifies the directory first. `plan.json` records the SHA-256
+//! of every other file `plan` wrote (`files`) and of itself (`digest`); a file that changed, a
+//! file that is missing, or a `plan.json` whose own digest does not match is refused, so what a
+//! reviewer read is what is written. Only the recorded files are checked: the journal, the lock
+//! and anything else added beside them are not part of the plan.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,6 +31,11 @@ pub enum PlanFileError {
     Schema { path: String, found: String },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
+    #[error(
+        "{path}: {message}; refusing to use a migration directory that differs from what \
+         `psa-migrate plan` wrote (re-run psa-migrate plan to change a plan)"
+    )]
+    Changed { path: String, message: String },
 }
 
 /// `plan.json`, as far as writing it to a cluster needs.
@@ -45,6 +55,56 @@ pub struct PlanFile {
     pub cleanup: PlanCleanup,
 }
 
+/// How much of a namespace the plan's input covered.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PlanCoverage {
+    /// `complete` or `partial`.
+    #[serde(default)]
+    pub status: String,
+    /// The resources not known to be complete there.
+    #[serde(default)]
+    pub missing: Vec<String>,
+}
+
+impl PlanCoverage {
+    /// Anything but an explicit `complete` counts as partial.
+    pub fn is_partial(&self) -> bool {
+        self.status != "complete"
+    }
+}
+
+/// An object of `cleanup.delete`, as `plan.json` names it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PlanObjectRef {
+    pub kind: String,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl PlanObjectRef {
+    /// Its key, with the API version of its kind (only PSPs and RBAC objects).
+    pub fn key(&self) -> Result<ObjectKey, String> {
+        let api_version = match self.kind.as_str() {
+            "PodSecurityPolicy" => "policy/v1beta1",
+            k if objects::resource(k).is_some() => "rbac.authorization.k8s.io/v1",
+            k => {
+                return Err(format!(
+                    "{k} {}: only {} objects may be deleted by a plan",
+                    self.name,
+                    objects::KINDS.join(", ")
+                ));
+            }
+        };
+        let manifest = serde_json::json!({
+            "apiVersion": api_version,
+            "kind": self.kind,
+            "metadata": {"name": self.name, "namespace": self.namespace},
+        });
+        ObjectKey::from_manifest(&manifest)
+    }
+}
+
 /// One namespace of the plan.
 #[derive(Clone, Debug, Deserialize)]
 pub struct PlanNamespace {
@@ -55,11 +115,16 @@ pub struct PlanNamespace {
     pub current_labels: BTreeMap<String, String>,
     #[serde(default)]
     pub planned_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub coverage: PlanCoverage,
 }
 
 /// The clean-up facts of the plan.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct PlanCleanup {
+    /// What step 4 deletes, in order: nothing else is ever deleted.
+    #[serde(default)]
+    pub delete: Vec<PlanObjectRef>,
     /// Running pods per admitting PSP when the plan was made.
     #[serde(default)]
     pub running_pods_by_psp: BTreeMap<String, usize>,
@@ -69,10 +134,25 @@ impl PlanFile {
     pub fn namespace(&self, name: &str) -> Option<&PlanNamespace> {
         self.namespaces.iter().find(|n| n.name == name)
     }
+
+    /// The objects step 4 deletes (`cleanup.delete`), each with its key.
+    pub fn cleanup_objects(&self, path: &str) -> Result<Vec<ObjectKey>, PlanFileError> {
+        self.cleanup
+            .delete
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                r.key().map_err(|message| PlanFileError::Invalid {
+                    path: path.to_owned(),
+                    message: format!("cleanup.delete[{i}]: {message}"),
+                })
+            })
+            .collect()
+    }
 }
 
-/// Parses the text of `plan.json`; `path` is for messages.
-pub fn parse(text: &str, path: &str) -> Result<PlanFile, PlanFileError> {
+/// Parses `plan.json` into a JSON value and checks its schema version; `path` is for messages.
+fn parse_value(text: &str, path: &str) -> Result<Value, PlanFileError> {
     let value: Value = serde_json::from_str(text)
         .map_err(|e| PlanFileError::Json { path: path.to_owned(), message: e.to_string() })?;
     let found = value.get("schemaVersion").and_then(Value::as_str).unwrap_or_default();
@@ -80,19 +160,104 @@ pub fn parse(text: &str, path: &str) -> Result<PlanFile, PlanFileError> {
         let found = if found.is_empty() { "(none)".to_owned() } else { found.to_owned() };
         return Err(PlanFileError::Schema { path: path.to_owned(), found });
     }
+    Ok(value)
+}
+
+fn view(value: Value, path: &str) -> Result<PlanFile, PlanFileError> {
     serde_path_to_error::deserialize(value).map_err(|e| PlanFileError::Invalid {
         path: path.to_owned(),
         message: format!("{}: {}", e.path(), e.inner()),
     })
 }
 
-/// Reads `DIR/plan.json`.
+/// Parses the text of `plan.json` without verifying digests (tests, and callers that verified);
+/// `path` is for messages.
+pub fn parse(text: &str, path: &str) -> Result<PlanFile, PlanFileError> {
+    view(parse_value(text, path)?, path)
+}
+
+/// The file names and digests `plan.json` records, after checking its own digest.
+fn recorded_files(value: &Value, path: &str) -> Result<BTreeMap<String, String>, PlanFileError> {
+    let changed = |message: String| PlanFileError::Changed { path: path.to_owned(), message };
+    let (Some(recorded), Some(digest)) = (
+        value.get("files").and_then(Value::as_object),
+        value.get("digest").and_then(Value::as_str),
+    ) else {
+        return Err(PlanFileError::Invalid {
+            path: path.to_owned(),
+            message: "records no file digests (`files`, `digest`): written by an older \
+                      psa-migrate; re-run psa-migrate plan"
+                .to_owned(),
+        });
+    };
+    let actual = files::plan_digest(value);
+    if digest != actual {
+        return Err(changed(format!(
+            "edited since it was written: its digest is {digest}, its content hashes to {actual}"
+        )));
+    }
+    let mut out = BTreeMap::new();
+    for (name, sum) in recorded {
+        let Some(sum) = sum.as_str() else {
+            return Err(PlanFileError::Invalid {
+                path: path.to_owned(),
+                message: format!("files.{name}: expected a \"sha256:<hex>\" string"),
+            });
+        };
+        // Only plain file names: a plan never records anything outside its directory.
+        let plain = !name.is_empty()
+            && name != files::PLAN_JSON
+            && Path::new(name).file_name().is_some_and(|f| f == name.as_str());
+        if !plain {
+            return Err(PlanFileError::Invalid {
+                path: path.to_owned(),
+                message: format!("files: {name:?} is not a file of the migration directory"),
+            });
+        }
+        out.insert(name.clone(), sum.to_owned());
+    }
+    Ok(out)
+}
+
+/// Checks every file `plan.json` records against its digest.
+fn verify_files(dir: &Path, recorded: &BTreeMap<String, String>) -> Result<(), PlanFileError> {
+    for (name, sum) in recorded {
+        let path = dir.join(name);
+        let shown = path.display().to_string();
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(PlanFileError::Changed {
+                    path: shown,
+                    message: "missing (plan.json records it)".to_owned(),
+                });
+            }
+            Err(e) => return Err(PlanFileError::Read { path: shown, message: e.to_string() }),
+        };
+        let actual = files::sha256(&bytes);
+        if &actual != sum {
+            return Err(PlanFileError::Changed {
+                path: shown,
+                message: format!(
+                    "changed since plan wrote it: plan.json records {sum}, it is now {actual}"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Reads `DIR/plan.json` and verifies the directory: its own digest and that of every file it
+/// records. A directory that fails is refused whole.
 pub fn load(dir: &Path) -> Result<PlanFile, PlanFileError> {
     let path = dir.join(files::PLAN_JSON);
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(&path)
         .map_err(|e| PlanFileError::Read { path: shown.clone(), message: e.to_string() })?;
-    parse(&text, &shown)
+    let value = parse_value(&text, &shown)?;
+    let recorded = recorded_files(&value, &shown)?;
+    verify_files(dir, &recorded)?;
+    view(value, &shown)
 }
 
 /// The objects of a step file's YAML text (documents that are only comments are skipped), each
@@ -134,7 +299,9 @@ pub fn parse_objects(text: &str, path: &str) -> Result<Vec<(ObjectKey, Value)>, 
     Ok(out)
 }
 
-/// Reads the objects of step 3 (`0003-psp-bypass.yaml`) or step 4 (`0004-cleanup.yaml`).
+/// Reads the objects of a step file: step 3 (`0003-psp-bypass.yaml`). Call after [`load`],
+/// which verified the file's digest. Step 4 deletes what `plan.json` lists
+/// ([`PlanFile::cleanup_objects`]), never what its file says.
 pub fn load_objects(dir: &Path, step: u32) -> Result<Vec<(ObjectKey, Value)>, PlanFileError> {
     let Some(file) = files::step_file(step) else {
         return Err(PlanFileError::Invalid {
@@ -188,6 +355,89 @@ mod tests {
         let bad = PLAN.replace("\"namespaces\": [", "\"namespaces\": [1, ");
         let e = parse(&bad, "x/plan.json").unwrap_err().to_string();
         assert!(e.contains("namespaces[0]"), "{e}");
+    }
+
+    /// A sealed migration directory: plan.json recording one step file.
+    fn sealed_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let step = "# step 2\n";
+        std::fs::write(dir.path().join(files::ENFORCE), step).unwrap();
+        let mut v: Value = serde_json::from_str(PLAN).unwrap();
+        v["files"] = serde_json::json!({files::ENFORCE: files::sha256(step.as_bytes())});
+        v["digest"] = files::plan_digest(&v).into();
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        std::fs::write(dir.path().join(files::PLAN_JSON), text).unwrap();
+        dir
+    }
+
+    fn edit_plan(dir: &Path, f: impl FnOnce(&mut Value)) {
+        let path = dir.join(files::PLAN_JSON);
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        f(&mut v);
+        std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn load_verifies_the_recorded_files() {
+        let dir = sealed_dir();
+        assert_eq!(load(dir.path()).unwrap().name, "demo");
+        // Files beside the recorded ones (journal, lock, notes) are not part of the plan.
+        std::fs::write(dir.path().join("journal.json"), "{}").unwrap();
+        std::fs::write(dir.path().join(".lock"), "x").unwrap();
+        assert!(load(dir.path()).is_ok());
+        // Re-indenting plan.json keeps its digest.
+        edit_plan(dir.path(), |_| {});
+        assert!(load(dir.path()).is_ok());
+
+        std::fs::write(dir.path().join(files::ENFORCE), "# step 2, edited\n").unwrap();
+        let e = load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("0002-enforce.yaml: changed since plan wrote it"), "{e}");
+        assert!(e.contains("re-run psa-migrate plan"), "{e}");
+        std::fs::remove_file(dir.path().join(files::ENFORCE)).unwrap();
+        let e = load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("0002-enforce.yaml: missing"), "{e}");
+    }
+
+    #[test]
+    fn load_refuses_an_edited_or_unsealed_plan() {
+        let dir = sealed_dir();
+        edit_plan(dir.path(), |v| v["namespaces"][0]["planned_labels"]["x"] = "y".into());
+        let e = load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("plan.json: edited since it was written"), "{e}");
+        let dir = sealed_dir();
+        edit_plan(dir.path(), |v| {
+            v.as_object_mut().unwrap().remove("files");
+        });
+        let e = load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("re-run psa-migrate plan"), "{e}");
+        let dir = sealed_dir();
+        edit_plan(dir.path(), |v| {
+            v["files"]["../elsewhere"] = "sha256:00".into();
+            v["digest"] = files::plan_digest(v).into();
+        });
+        let e = load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("not a file of the migration directory"), "{e}");
+    }
+
+    #[test]
+    fn cleanup_objects_come_from_the_plan() {
+        let text = PLAN.replace(
+            "\"delete\": []",
+            r#""delete": [{"kind": "RoleBinding", "namespace": "web", "name": "disable-psp"},
+                          {"kind": "PodSecurityPolicy", "name": "psa-migrate-privileged"}]"#,
+        );
+        let p = parse(&text, "plan.json").unwrap();
+        let keys = p.cleanup_objects("plan.json").unwrap();
+        assert_eq!(keys[0].api_version, "rbac.authorization.k8s.io/v1");
+        assert_eq!(keys[0].to_string(), "RoleBinding web/disable-psp");
+        assert_eq!(keys[1].api_version, "policy/v1beta1");
+        let bad = PLAN.replace(
+            "\"delete\": []",
+            r#""delete": [{"kind": "Secret", "namespace": "a", "name": "s"}]"#,
+        );
+        let e = parse(&bad, "plan.json").unwrap().cleanup_objects("plan.json").unwrap_err();
+        assert!(e.to_string().contains("cleanup.delete[0]: Secret s: only"), "{e}");
+        assert!(p.namespace("web").unwrap().coverage.is_partial(), "no status: partial");
     }
 
     #[test]

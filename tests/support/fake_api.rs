@@ -429,6 +429,9 @@ impl StoreBuilder {
         if group.is_empty() && kind == "Secret" {
             return Ok(()); // never served
         }
+        if group == "psa-migrate.io" {
+            return Ok(()); // the tool's own files (the export record): not cluster objects
+        }
         let group = store::canonical_group(&group, &kind).to_owned();
         let idx = match self.store.find_kind(&group, &kind) {
             Some(i) => i,

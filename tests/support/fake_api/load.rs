@@ -61,17 +61,8 @@ pub fn find_version(dir: &Path) -> Result<Option<Value>, String> {
 pub type Sink<'a> = dyn FnMut(Value) -> Result<(), String> + 'a;
 
 /// Feeds every object below `dir` to `sink` (files in path order, lists unwrapped). Version
-/// documents, other documents without `kind` and psa-migrate's own records (the export record,
-/// `psa-migrate.io/*`: facts about how the export was made, not cluster objects) are skipped.
+/// documents and other documents without `kind` are skipped.
 pub fn stream_dir(dir: &Path, sink: &mut Sink<'_>) -> Result<(), String> {
-    let mut sink = |v: Value| {
-        let ours = v
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .is_some_and(|a| a.starts_with("psa-migrate.io/"));
-        if ours { Ok(()) } else { sink(v) }
-    };
-    let sink: &mut Sink<'_> = &mut sink;
     for file in files_of(dir)? {
         let bytes = std::fs::read(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
         let at = |e: String| format!("{}: {e}", file.display());
