@@ -302,7 +302,7 @@ pub fn run(
     } else {
         Vec::new()
     };
-    let plan_path = dir.join(crate::plan::files::PLAN_JSON).display().to_string();
+    let plan_path = dir.join(crate::render::plan_files::PLAN_JSON).display().to_string();
     let cleanup = if steps.contains(&4) {
         plan.cleanup_objects(&plan_path).map_err(usage)?
     } else {

@@ -11,7 +11,8 @@ use crate::app::{AppError, FailOn, GlobalArgs, Settings, load_inventory, parse_v
 use crate::model::inventory::Inventory;
 use crate::model::level::Version;
 use crate::output;
-use crate::plan::{self, PlanOptions, files};
+use crate::plan::{self, PlanOptions};
+use crate::render::plan_files as files;
 use crate::source::live;
 
 #[derive(Debug, Args)]

@@ -14,14 +14,14 @@
 //!   never a silent overwrite.
 
 pub mod api;
-pub mod diff;
-pub mod enforce;
 pub mod engine;
 pub mod journal;
-pub mod labels;
 pub mod lock;
 pub mod objects;
 pub mod planfile;
+
+pub use crate::pure::rollout::{enforce, labels};
+pub use crate::render::diff;
 
 /// The label steps: 1 (audit and warn) and 2 (enforce).
 pub const LABEL_STEPS: [u32; 2] = [1, 2];

@@ -197,12 +197,13 @@ mod tests {
     /// The Kubernetes documentation's example PSPs (policy/privileged-psp.yaml,
     /// policy/baseline-psp.yaml, policy/restricted-psp.yaml), verbatim apart from comments.
     pub(crate) const DOCS_PRIVILEGED: &str =
-        include_str!("../testdata/psp/k8s-docs-privileged.yaml");
+        include_str!("../../testdata/psp/k8s-docs-privileged.yaml");
 
-    pub(crate) const DOCS_BASELINE: &str = include_str!("../testdata/psp/k8s-docs-baseline.yaml");
+    pub(crate) const DOCS_BASELINE: &str =
+        include_str!("../../testdata/psp/k8s-docs-baseline.yaml");
 
     pub(crate) const DOCS_RESTRICTED: &str =
-        include_str!("../testdata/psp/k8s-docs-restricted.yaml");
+        include_str!("../../testdata/psp/k8s-docs-restricted.yaml");
 
     fn levels(yaml: &str) -> (Level, Level) {
         let m = map_psp(&psp(yaml));

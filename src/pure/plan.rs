@@ -12,9 +12,7 @@
 //! * Existing labels are kept unless the plan is stricter; a looser enforce than an existing
 //!   label needs `--allow-loosen`.
 //!
-//! Pure: no I/O. Rendering of the files lives in [`files`].
-
-pub mod files;
+//! Pure: no I/O. The files of a migration directory are rendered by `render::plan_files`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -306,10 +304,10 @@ pub struct Plan {
     pub policies: Vec<PolicyRow>,
     pub findings: Vec<Finding>,
     /// SHA-256 (`sha256:<hex>`) of every other file `plan` wrote, by file name; `diff`, `apply`
-    /// and `rollback` refuse a directory where one changed. Filled in by [`files::render`].
+    /// and `rollback` refuse a directory where one changed. Filled in by `render::plan_files::render`.
     pub files: BTreeMap<String, String>,
     /// SHA-256 of this plan itself (its canonical JSON with `digest` empty): see
-    /// [`files::plan_digest`].
+    /// `render::plan_files::plan_digest`.
     pub digest: String,
 }
 

@@ -15,7 +15,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::apply::objects::{self, ObjectKey};
-use crate::plan::{PLAN_SCHEMA_VERSION, files};
+use crate::plan::PLAN_SCHEMA_VERSION;
+use crate::render::plan_files as files;
 
 /// Why a migration directory cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,7 @@
 //! Pure data: no I/O.
 
 mod dedup;
+pub mod findings;
 pub mod inventory;
 pub mod level;
 pub mod pod;
