@@ -19,7 +19,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::discover::admitted::admitting_psp;
 use crate::findings::{Code, Finding, ObjectRef};
 use crate::mapping::PolicyMapping;
 use crate::model::inventory::{Inventory, PodKind, PodObject, Provenance};
@@ -451,7 +450,7 @@ pub fn mutated_workloads(
                 (template, workload)
             }
         };
-        let psp = admitting_psp(pod);
+        let psp = pod.admitting_psp();
         let mut diffs = compare(pod, template);
         if diffs.is_empty() {
             continue;

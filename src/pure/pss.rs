@@ -14,21 +14,13 @@ pub mod msg;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Serialize;
 
 use crate::model::level::{Level, Version};
-use crate::model::pod::PodSpec;
 
-/// What a check sees: pod metadata annotations and the pod spec. For workloads, the template's
-/// metadata and spec.
-#[derive(Clone, Copy, Debug)]
-pub struct PodView<'a> {
-    pub annotations: &'a BTreeMap<String, String>,
-    pub spec: &'a PodSpec,
-}
+pub use crate::model::pod::PodView;
 
 /// A failed check: upstream's forbidden reason (always a fixed text, so no allocation) and
 /// detail.

@@ -10,14 +10,10 @@ use serde::Serialize;
 use crate::discover::rbac::Grant;
 use crate::findings::{Code, Finding, ObjectRef};
 use crate::model::inventory::{Inventory, PodKind, PodObject};
-use crate::model::pod::PSP_ANNOTATION;
 
 /// The PSP that admitted a pod, from its annotation (empty values count as none).
 pub fn admitting_psp(pod: &PodObject) -> Option<&str> {
-    if pod.kind != PodKind::Pod {
-        return None;
-    }
-    pod.meta.annotations.get(PSP_ANNOTATION).map(String::as_str).filter(|s| !s.is_empty())
+    pod.admitting_psp()
 }
 
 /// Pod counts of one namespace.

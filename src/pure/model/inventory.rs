@@ -8,9 +8,8 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBind
 use serde::{Deserialize, Serialize};
 
 use crate::findings::Finding;
-use crate::model::pod::{ObjectMeta, PodSpec};
+use crate::model::pod::{ObjectMeta, PSP_ANNOTATION, PodSpec, PodView};
 use crate::model::psp::PodSecurityPolicy;
-use crate::pss::PodView;
 
 /// Where an object came from: a file (document index in the file, item index inside a `List`),
 /// or the live API server.
@@ -155,6 +154,15 @@ impl PodObject {
     /// The annotations PSS checks read: the pod's own, or the template's.
     pub fn pod_annotations(&self) -> &BTreeMap<String, String> {
         if self.kind == PodKind::Pod { &self.meta.annotations } else { &self.template_annotations }
+    }
+
+    /// The PSP that admitted a pod, from its `kubernetes.io/psp` annotation (empty values count
+    /// as none); `None` for workloads.
+    pub fn admitting_psp(&self) -> Option<&str> {
+        if self.kind != PodKind::Pod {
+            return None;
+        }
+        self.meta.annotations.get(PSP_ANNOTATION).map(String::as_str).filter(|s| !s.is_empty())
     }
 
     pub fn view(&self) -> PodView<'_> {

@@ -457,3 +457,11 @@ mod tests {
         assert_eq!(spec.service_account(), "default");
     }
 }
+
+/// What a Pod Security check sees: pod metadata annotations and the pod spec. For workloads, the
+/// template's metadata and spec.
+#[derive(Clone, Copy, Debug)]
+pub struct PodView<'a> {
+    pub annotations: &'a BTreeMap<String, String>,
+    pub spec: &'a PodSpec,
+}

@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::apply::labels::blocks_enforce;
 use crate::model::level::{Level, Version};
 use crate::model::pod::{ObjectMeta, PodSpec};
 use crate::plan::Mode;
 use crate::pss::{self, PodView};
+use crate::pure::rollout::labels::blocks_enforce;
 
 /// What the warnings of an enforce dry run mean for the step.
 #[derive(Clone, Debug, PartialEq, Eq)]
