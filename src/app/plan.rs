@@ -127,7 +127,7 @@ pub fn run(
             || inv.server_version.as_ref().and_then(|v| v.minor_number()).is_some(),
     };
     let plan = plan::plan(&inv, &opts);
-    let rendered = files::render(&plan);
+    let rendered = files::render(&plan).map_err(|e| AppError::Other(e.into()))?;
     let dir = args.out.clone().unwrap_or_else(|| Path::new("migrations").join(&name));
     write_plan_dir(&dir, &rendered, args.force)?;
     output::plan::render(out, &plan, &dir.display().to_string(), settings.format)?;

@@ -27,19 +27,30 @@ pub fn step_file(step: u32) -> Option<&'static str> {
     }
 }
 
-fn yaml_docs(header: &str, docs: &[Value]) -> String {
+/// A plan value that could not be serialized (never expected: the plan is plain data). The
+/// files are not written rather than written empty.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot render {file}: {message}")]
+pub struct RenderError {
+    pub file: &'static str,
+    pub message: String,
+}
+
+fn yaml_docs(file: &'static str, header: &str, docs: &[Value]) -> Result<String, RenderError> {
     let mut out = String::new();
     for line in header.lines() {
         let _ = writeln!(out, "# {line}");
     }
     for doc in docs {
         out.push_str("---\n");
-        out.push_str(&serde_saphyr::to_string(doc).unwrap_or_default());
+        let yaml = serde_saphyr::to_string(doc)
+            .map_err(|e| RenderError { file, message: e.to_string() })?;
+        out.push_str(&yaml);
     }
     if docs.is_empty() {
         out.push_str("# (nothing to do)\n");
     }
-    out
+    Ok(out)
 }
 
 fn namespace_manifest(ns: &NamespacePlan, step: u32) -> Option<Value> {
@@ -86,12 +97,12 @@ pub fn plan_digest(plan: &Value) -> String {
     if let Some(obj) = v.as_object_mut() {
         obj.insert("digest".to_owned(), Value::String(String::new()));
     }
-    sha256(serde_json::to_string(&v).unwrap_or_default().as_bytes())
+    sha256(v.to_string().as_bytes())
 }
 
 /// Every file of the migration directory, in a stable order. `plan.json` records the digest of
 /// every other file and its own ([`plan_digest`]).
-pub fn render(plan: &Plan) -> Vec<(&'static str, String)> {
+pub fn render(plan: &Plan) -> Result<Vec<(&'static str, String)>, RenderError> {
     let step_docs = |step| -> Vec<Value> {
         plan.namespaces.iter().filter_map(|n| namespace_manifest(n, step)).collect()
     };
@@ -99,6 +110,7 @@ pub fn render(plan: &Plan) -> Vec<(&'static str, String)> {
         (
             AUDIT_WARN,
             yaml_docs(
+                AUDIT_WARN,
                 &format!(
                     "Step 1 — audit and warn labels for plan {:?}. Changes nothing for workloads:\n\
                      violations show as warnings and audit annotations. Apply with:\n  \
@@ -107,11 +119,12 @@ pub fn render(plan: &Plan) -> Vec<(&'static str, String)> {
                     plan.name
                 ),
                 &step_docs(1),
-            ),
+            )?,
         ),
         (
             ENFORCE,
             yaml_docs(
+                ENFORCE,
                 &format!(
                     "Step 2 — enforce labels, pinned to {}. Soak step 1 first and fix what it\n\
                      reports. Apply with: psa-migrate apply --plan <dir> --step 2 (server-side\n\
@@ -119,7 +132,7 @@ pub fn render(plan: &Plan) -> Vec<(&'static str, String)> {
                     plan.cluster_version
                 ),
                 &step_docs(2),
-            ),
+            )?,
         ),
     ];
     if let Some(bypass) = &plan.psp_bypass {
@@ -165,13 +178,14 @@ pub fn render(plan: &Plan) -> Vec<(&'static str, String)> {
         files.push((
             PSP_BYPASS,
             yaml_docs(
+                PSP_BYPASS,
                 "Step 3 — PSP bypass (official step 3.d), only while the PSP admission plugin runs.\n\
                  A fully privileged, non-mutating PSP that every service account of each migrated\n\
                  namespace may use: PSP prefers non-mutating policies, so pods there are no longer\n\
                  changed or restricted by PSP; Pod Security Admission now guards them.\n\
                  Roll back per namespace with: kubectl delete -n <ns> rolebinding disable-psp",
                 &docs,
-            ),
+            )?,
         ));
     }
     let mut cleanup_header = String::from(
@@ -184,21 +198,22 @@ pub fn render(plan: &Plan) -> Vec<(&'static str, String)> {
             write!(cleanup_header, "\nEdit by hand (grants more than PSP use, never deleted): {r}");
     }
     let delete: Vec<Value> = plan.cleanup.delete.iter().map(object_ref_manifest).collect();
-    files.push((CLEANUP, yaml_docs(&cleanup_header, &delete)));
-    files.push((ADMISSION_CONFIGURATION, admission_configuration(plan)));
+    files.push((CLEANUP, yaml_docs(CLEANUP, &cleanup_header, &delete)?));
+    files.push((ADMISSION_CONFIGURATION, admission_configuration(plan)?));
     files.push((REPORT, crate::output::plan::report_markdown(plan)));
     let mut sealed = plan.clone();
     sealed.files = files.iter().map(|(n, t)| ((*n).to_owned(), sha256(t.as_bytes()))).collect();
-    let value = serde_json::to_value(&sealed).unwrap_or_default();
+    let json_error = |e: serde_json::Error| RenderError { file: PLAN_JSON, message: e.to_string() };
+    let value = serde_json::to_value(&sealed).map_err(json_error)?;
     sealed.digest = plan_digest(&value);
-    let mut plan_json = serde_json::to_string_pretty(&sealed).unwrap_or_default();
+    let mut plan_json = serde_json::to_string_pretty(&sealed).map_err(json_error)?;
     plan_json.push('\n');
     files.push((PLAN_JSON, plan_json));
     files.sort_by_key(|(n, _)| *n);
-    files
+    Ok(files)
 }
 
-fn admission_configuration(plan: &Plan) -> String {
+fn admission_configuration(plan: &Plan) -> Result<String, RenderError> {
     let a = &plan.admission;
     let doc = json!({
         "apiVersion": "apiserver.config.k8s.io/v1",
@@ -232,6 +247,7 @@ fn admission_configuration(plan: &Plan) -> String {
         )
     };
     yaml_docs(
+        ADMISSION_CONFIGURATION,
         &format!(
             "PodSecurity admission plugin configuration for the kube-apiserver\n\
              (--admission-control-config-file). The defaults apply to namespaces without labels:\n\

@@ -289,9 +289,23 @@ fn read_json_stream(
             let _ = tx.send(batch);
         }
         drop(tx);
-        let parts: Vec<_> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
-        (outer, parts)
+        // A decoding thread that panicked took its objects with it: say so (exit 2) rather
+        // than report an inventory that silently lacks them.
+        let joined: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+        let failed = joined.iter().filter(|r| r.is_err()).count();
+        let parts: Vec<_> = joined.into_iter().filter_map(Result::ok).collect();
+        (outer, (parts, failed))
     });
+    let (parts, failed) = parts;
+    if failed > 0 {
+        errors.push(file_error(
+            file,
+            format!(
+                "internal error: {failed} decoding thread(s) failed; objects of this file are \
+                 missing (please report this)"
+            ),
+        ));
+    }
     match outer {
         // The document around the items: a single object, or the List wrapper with `items: []`.
         Ok(outer) => add_json_document(&outer, file, opts, inv, errors),
