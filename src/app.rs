@@ -429,3 +429,46 @@ fn report_live(read: &LiveRead, needs: &dyn Fn(&str) -> bool, sink: &mut Sink) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::ObjectRef;
+
+    fn diagnostics(items: &[(Code, Severity, bool)]) -> Diagnostics {
+        let items = items
+            .iter()
+            .map(|&(code, severity, fatal)| {
+                let mut d = Diagnostic::new(code, Location::default(), "");
+                d.object = Some(ObjectRef::new("Pod", Some("a"), "p"));
+                d.severity = severity;
+                d.fatal = fatal;
+                d
+            })
+            .collect();
+        Diagnostics { items }
+    }
+
+    /// 2 for unread input whatever else; 1 at or above the threshold; else 0.
+    #[test]
+    fn exit_code_table() {
+        use Severity::{Error, Info, Warning};
+        let c = Code::PspNotUsable;
+        let table: &[(&[(Code, Severity, bool)], Severity, u8)] = &[
+            (&[], Error, exit::CLEAN),
+            (&[], Info, exit::CLEAN),
+            (&[(c, Warning, false)], Error, exit::CLEAN),
+            (&[(c, Warning, false)], Warning, exit::FINDINGS),
+            (&[(c, Info, false)], Warning, exit::CLEAN),
+            (&[(c, Info, false)], Info, exit::FINDINGS),
+            (&[(c, Error, false)], Error, exit::FINDINGS),
+            (&[(Code::PssLevelDenied, Error, false)], Error, exit::FINDINGS),
+            (&[(Code::InputParseError, Error, true)], Error, exit::ERROR),
+            (&[(c, Error, false), (Code::ApiForbidden, Error, true)], Info, exit::ERROR),
+            (&[(Code::ApiForbidden, Info, false)], Warning, exit::CLEAN),
+        ];
+        for (items, fail_on, want) in table {
+            assert_eq!(exit_code(&diagnostics(items), *fail_on), *want, "{items:?} at {fail_on:?}");
+        }
+    }
+}

@@ -395,6 +395,70 @@ impl Diagnostics {
 mod tests {
     use super::*;
 
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// Exact codes win over `all`; allow hides, warn and deny re-grade; fixed codes keep theirs.
+    #[test]
+    fn override_resolution() {
+        let o = Overrides::parse(
+            &strings(&["psp-not-usable"]),
+            &strings(&["all"]),
+            &strings(&["rbac-grant-all-psps"]),
+        )
+        .unwrap();
+        assert_eq!(o.severity(Code::PspNotUsable, Severity::Warning), None);
+        assert_eq!(o.severity(Code::RbacGrantAllPsps, Severity::Info), Some(Severity::Error));
+        assert_eq!(o.severity(Code::PlanLoosens, Severity::Warning), Some(Severity::Warning));
+        assert_eq!(o.severity(Code::ApiNotServed, Severity::Info), Some(Severity::Warning));
+        assert_eq!(o.severity(Code::InputParseError, Severity::Error), Some(Severity::Error));
+        assert_eq!(o.severity(Code::ApiForbidden, Severity::Info), Some(Severity::Info));
+        assert_eq!(Overrides::parse(&[], &[], &[]).unwrap(), Overrides::default());
+        // The same flag twice is fine; one code (or all) in two flags is not.
+        assert!(Overrides::parse(&strings(&["plan-loosens", "plan-loosens"]), &[], &[]).is_ok());
+        let both = Overrides::parse(&strings(&["all"]), &[], &strings(&["all"])).unwrap_err();
+        assert!(both.contains("both --allow and --deny"), "{both}");
+        let unknown = Overrides::parse(&[], &strings(&["psp-nope"]), &[]).unwrap_err();
+        assert!(unknown.starts_with("--warn psp-nope: unknown code; valid codes are all, "));
+        assert!(unknown.contains("pss-level-denied") && !unknown.contains("input-parse-error"));
+        let fixed = Overrides::parse(&[], &[], &strings(&["api-forbidden"])).unwrap_err();
+        assert!(fixed.contains("cannot be overridden"), "{fixed}");
+    }
+
+    #[test]
+    fn overrides_apply_to_findings_and_diagnostics() {
+        let o = Overrides::parse(&strings(&["psp-not-usable"]), &[], &strings(&["plan-loosens"]))
+            .unwrap();
+        let object = ObjectRef::new("PodSecurityPolicy", None, "p");
+        let mut findings = vec![
+            Finding::new(Code::PspNotUsable, object.clone(), "a"),
+            Finding::new(Code::PlanLoosens, object.clone(), "b"),
+        ];
+        o.apply_findings(&mut findings);
+        assert_eq!(findings.len(), 1);
+        assert_eq!((findings[0].code, findings[0].severity), (Code::PlanLoosens, Severity::Error));
+        let mut d = Diagnostics::default();
+        d.extend_findings(&[Finding::new(Code::PspNotUsable, object, "a")]);
+        d.push(Diagnostic::new(Code::InputReadError, Location::default(), "gone"));
+        d.push(Diagnostic::new(Code::ApiForbidden, Location::default(), "no").not_needed());
+        d.apply(&o);
+        assert_eq!(d.items.len(), 2, "the allowed finding is dropped");
+        assert!(d.any_fatal());
+        assert_eq!(d.about_input().len(), 2);
+        assert!(!d.items[1].fatal && d.items[1].severity == Severity::Info);
+    }
+
+    #[test]
+    fn reasons_keep_the_old_live_codes() {
+        assert_eq!(Code::ApiForbidden.reason(), "forbidden");
+        assert_eq!(Code::ApiServerError.reason(), "server-error");
+        assert_eq!(Code::ApiNotServed.reason(), "api-not-served");
+        assert_eq!(Code::PspNotUsable.reason(), "psp-not-usable");
+        assert_eq!(Code::parse("api-timeout"), Some(Code::ApiTimeout));
+        assert_eq!(Code::parse("timeout"), None);
+    }
+
     /// Every code is unique, kebab-case, described, and the full list is reviewed on change.
     #[test]
     fn codes_unique() {

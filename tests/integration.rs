@@ -5,6 +5,7 @@
 
 mod check_cli;
 mod conformance;
+mod diagnostics_cli;
 mod discovery;
 mod fake_api_kubectl;
 mod input_cli;
