@@ -435,7 +435,10 @@ mod tests {
     use super::*;
     use crate::findings::ObjectRef;
 
-    fn diagnostics(items: &[(Code, Severity, bool)]) -> Diagnostics {
+    /// (code, severity after overrides, fatal)
+    type Item = (Code, Severity, bool);
+
+    fn diagnostics(items: &[Item]) -> Diagnostics {
         let items = items
             .iter()
             .map(|&(code, severity, fatal)| {
@@ -454,7 +457,7 @@ mod tests {
     fn exit_code_table() {
         use Severity::{Error, Info, Warning};
         let c = Code::PspNotUsable;
-        let table: &[(&[(Code, Severity, bool)], Severity, u8)] = &[
+        let table: &[(&[Item], Severity, u8)] = &[
             (&[], Error, exit::CLEAN),
             (&[], Info, exit::CLEAN),
             (&[(c, Warning, false)], Error, exit::CLEAN),
