@@ -254,7 +254,8 @@ impl Sink {
         one.apply(&self.overrides);
         let Some(d) = one.items.pop() else { return };
         if d.severity == Severity::Error || !self.quiet {
-            eprintln!("{}: {text}", prefix(d.severity));
+            // Like the rest of stderr reporting: a closed stderr is not a reason to fail.
+            let _ = writeln!(io::stderr().lock(), "{}: {text}", prefix(d.severity));
         }
         self.diagnostics.push(d);
     }
