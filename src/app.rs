@@ -19,11 +19,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::findings::{Code, Diagnostic, Diagnostics, Finding, Location, Overrides, Severity};
 use crate::model::inventory::Inventory;
 use crate::model::level::{Level, Version};
 use crate::output::{Format, Style};
 use crate::source::live::{self, LiveOptions, LiveRead, RequestTimeout};
-use crate::source::offline::{InputError, OfflineOptions, read_offline};
+use crate::source::offline::{OfflineOptions, read_offline};
 
 pub use self::export::ExportArgs;
 pub use self::inventory::{FailOn, InventoryArgs};
@@ -43,7 +44,10 @@ const AFTER_HELP: &str = "\
 Exit status:
   0  completed, nothing at or above the threshold
   1  completed, with findings at or above the threshold (e.g. objects the level would reject)
-  2  operational or usage error (bad input, bad flags, unreachable cluster)";
+  2  operational or usage error (bad input, bad flags, unreachable cluster)
+
+--allow, --warn and --deny CODE change a code's severity (see the README's Diagnostic codes):
+an error fails the run (exit 1) without --fail-on; an allowed code is not reported.";
 
 /// Migrate a Kubernetes cluster from PodSecurityPolicy to Pod Security Admission.
 #[derive(Debug, Parser)]
@@ -86,6 +90,23 @@ pub struct GlobalArgs {
     /// Objects per API list request (`limit`), as in kubectl; 0 for no limit.
     #[arg(long, value_name = "N", default_value_t = 500, global = true)]
     pub chunk_size: u32,
+    /// Do not report a diagnostic code (or `all`), nor let it change the exit status.
+    /// Repeatable.
+    #[arg(long, value_name = "CODE", global = true)]
+    pub allow: Vec<String>,
+    /// Report a diagnostic code (or `all`) as a warning. Repeatable.
+    #[arg(long, value_name = "CODE", global = true)]
+    pub warn: Vec<String>,
+    /// Report a diagnostic code (or `all`) as an error, which makes the run exit 1. Repeatable.
+    #[arg(long, value_name = "CODE", global = true)]
+    pub deny: Vec<String>,
+}
+
+impl GlobalArgs {
+    /// The severity overrides of `--allow`, `--warn` and `--deny`.
+    pub fn overrides(&self) -> Result<Overrides, AppError> {
+        Overrides::parse(&self.allow, &self.warn, &self.deny).map_err(AppError::Usage)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -181,6 +202,11 @@ pub fn run() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { exit::ERROR } else { exit::CLEAN });
         }
     };
+    // Unknown codes are a usage error before anything is read.
+    if let Err(e) = cli.global.overrides() {
+        eprintln!("error: {e}");
+        return ExitCode::from(exit::ERROR);
+    }
     let settings = Settings::resolve(&cli.global);
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -207,12 +233,92 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// The run's one diagnostics sink: every finding, input error, unreadable kind and notice with
+/// a code goes through it, with the `--allow`/`--warn`/`--deny` overrides applied on the way
+/// in, so that what is printed, what JSON reports and the exit code all agree.
+pub struct Sink {
+    overrides: Overrides,
+    quiet: bool,
+    pub diagnostics: Diagnostics,
+}
+
+impl Sink {
+    pub fn new(g: &GlobalArgs) -> Result<Sink, AppError> {
+        Ok(Sink { overrides: g.overrides()?, quiet: g.quiet, diagnostics: Diagnostics::default() })
+    }
+
+    /// Adds a diagnostic and prints `text` on stderr after its severity (`error:`, `warning:`,
+    /// `notice:`); only errors under `-q`. An allowed diagnostic is neither kept nor printed.
+    fn report(&mut self, d: Diagnostic, text: &dyn std::fmt::Display) {
+        let mut one = Diagnostics { items: vec![d] };
+        one.apply(&self.overrides);
+        let Some(d) = one.items.pop() else { return };
+        if d.severity == Severity::Error || !self.quiet {
+            // Like the rest of stderr reporting: a closed stderr is not a reason to fail.
+            let _ = writeln!(io::stderr().lock(), "{}: {text}", prefix(d.severity));
+        }
+        self.diagnostics.push(d);
+    }
+
+    /// Applies the overrides to a report's findings (allowed ones are removed) and keeps them.
+    /// Findings are printed by the report itself, not here.
+    pub fn findings(&mut self, findings: &mut Vec<Finding>) {
+        self.overrides.apply_findings(findings);
+        self.diagnostics.extend_findings(findings);
+    }
+
+    /// Objects the checked level rejects: `pss-level-denied` errors (overridable).
+    pub fn denied(&mut self, objects: impl IntoIterator<Item = crate::findings::ObjectRef>) {
+        let mut denied = Diagnostics::default();
+        for object in objects {
+            let mut d = Diagnostic::new(Code::PssLevelDenied, Location::default(), "");
+            d.object = Some(object);
+            denied.push(d);
+        }
+        denied.apply(&self.overrides);
+        self.diagnostics.items.extend(denied.items);
+    }
+
+    /// The diagnostics for the `diagnostics` field of JSON and YAML reports.
+    pub fn about_input(&self) -> Vec<Diagnostic> {
+        self.diagnostics.about_input()
+    }
+
+    /// The exit code: see [`exit_code`]. `fail_on` is the command's `--fail-on`, if it has one.
+    pub fn exit_code(&self, fail_on: Option<inventory::FailOn>) -> u8 {
+        exit_code(&self.diagnostics, fail_on.map_or(Severity::Error, |f| f.severity()))
+    }
+}
+
+fn prefix(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "notice",
+    }
+}
+
+/// The one exit-code rule of the report commands: 2 when input the command needs could not be
+/// read (a fixed `input-*`/`api-*` code); else 1 when a diagnostic, after the overrides, is at
+/// or above `fail_on` (`--fail-on`, else `error`: so a `--deny`ied code or an object the
+/// checked level rejects fails the run); else 0.
+pub fn exit_code(diagnostics: &Diagnostics, fail_on: Severity) -> u8 {
+    if diagnostics.any_fatal() {
+        exit::ERROR
+    } else if diagnostics.any_at_least(fail_on) {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    }
+}
+
 /// The inventory from `-f` inputs, or without them from the cluster of the kubeconfig, with
-/// input errors, unreadable kinds, notices and findings about the input printed to stderr.
-/// Input without a single object is an error (`no objects passed`), as in kubectl. Returns whether any error
-/// happened (the run then exits 2 at the end). A cluster that no longer serves PSPs is a notice,
-/// not an error.
-pub fn load_inventory(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
+/// input errors, unreadable kinds, notices and findings about the input reported through the
+/// returned [`Sink`] (and printed to stderr). Input without a single object is an error
+/// (`no objects passed`), as in kubectl. A fatal diagnostic (input that could not be read)
+/// makes the run exit 2 at the end. A cluster that no longer serves PSPs is a notice, not an
+/// error.
+pub fn load_inventory(g: &GlobalArgs) -> Result<(Inventory, Sink), AppError> {
     load_inventory_needing(g, &|_| true)
 }
 
@@ -222,15 +328,19 @@ pub fn load_inventory(g: &GlobalArgs) -> Result<(Inventory, bool), AppError> {
 pub fn load_inventory_needing(
     g: &GlobalArgs,
     needs: &dyn Fn(&str) -> bool,
-) -> Result<(Inventory, bool), AppError> {
+) -> Result<(Inventory, Sink), AppError> {
+    let mut sink = Sink::new(g)?;
     if g.filename.is_empty() {
-        return load_live(g, needs);
+        let inv = load_live(g, needs, &mut sink)?;
+        return Ok((inv, sink));
     }
     let opts = OfflineOptions {
         default_namespace: g.namespace.clone().unwrap_or_else(|| "default".into()),
     };
     let read = read_offline(&g.filename, &opts, &mut io::stdin().lock());
-    report_input_errors(&read.errors);
+    for e in &read.errors {
+        sink.report(e.diagnostic(), e);
+    }
     let mut inv = read.inventory;
     if read.errors.is_empty() && inv.objects_read() == 0 {
         // As kubectl: a pipeline whose first stage printed nothing must not pass, and nothing
@@ -240,25 +350,29 @@ pub fn load_inventory_needing(
             g.filename.join(", ")
         )));
     }
-    let stderr = io::stderr();
-    let mut err = stderr.lock();
-    if !g.quiet {
-        for n in &read.notices {
-            let _ = writeln!(err, "notice: {n}");
-        }
-        for f in &inv.findings {
-            let _ = writeln!(err, "warning: {}: {} [{}]", f.object, f.message, f.code);
-        }
+    for n in &read.notices {
+        sink.report(Diagnostic::new(Code::InputSkippedFile, Location::default(), n), n);
+    }
+    // Findings about the input itself (duplicates): overridden here, so that reports carrying
+    // them show the same severities.
+    sink.overrides.apply_findings(&mut inv.findings);
+    for f in &inv.findings {
+        let text = format!("{}: {} [{}]", f.object, f.message, f.code);
+        sink.report(Diagnostic::from_finding(f), &text);
     }
     if let Some(ns) = &g.namespace {
         inv.retain_namespace(ns);
     }
-    Ok((inv, !read.errors.is_empty()))
+    Ok((inv, sink))
 }
 
 /// Reads the cluster of the kubeconfig. Only this and `apply` run async code: a tokio runtime
 /// is built for the read and shut down right after it.
-fn load_live(g: &GlobalArgs, needs: &dyn Fn(&str) -> bool) -> Result<(Inventory, bool), AppError> {
+fn load_live(
+    g: &GlobalArgs,
+    needs: &dyn Fn(&str) -> bool,
+    sink: &mut Sink,
+) -> Result<Inventory, AppError> {
     let opts = LiveOptions {
         kubeconfig: g.kubeconfig.clone(),
         context: g.context.clone(),
@@ -275,37 +389,39 @@ fn load_live(g: &GlobalArgs, needs: &dyn Fn(&str) -> bool) -> Result<(Inventory,
     // Do not wait for connections still open (e.g. a response that timed out).
     runtime.shutdown_background();
     let read = result.map_err(|e| AppError::Other(e.into()))?;
-    report_live(&read, g.quiet, needs);
-    let had_errors = !read.errors.is_empty()
-        || read.inventory.unavailable.iter().any(|u| live::is_error(u) && needs(&u.resource));
+    report_live(&read, needs, sink);
     let mut inv = read.inventory;
     if let Some(ns) = &g.namespace {
         inv.retain_namespace(ns);
     }
-    Ok((inv, had_errors))
+    Ok(inv)
 }
 
 /// Errors always; notices and server warnings unless `-q`.
-fn report_live(read: &LiveRead, quiet: bool, needs: &dyn Fn(&str) -> bool) {
-    let stderr = io::stderr();
-    let mut err = stderr.lock();
+fn report_live(read: &LiveRead, needs: &dyn Fn(&str) -> bool, sink: &mut Sink) {
     for u in &read.inventory.unavailable {
+        let location = Location { resource: Some(u.resource.clone()), ..Location::default() };
+        let d = Diagnostic::new(u.code, location, u.message.clone());
+        let reason = u.code.reason();
         if live::is_error(u) && needs(&u.resource) {
-            let _ = writeln!(err, "error: cannot read {} ({}): {}", u.resource, u.code, u.message);
-        } else if live::is_error(u) && !quiet {
-            let _ = writeln!(
-                err,
-                "notice: cannot read {} ({}), which this command does not need: {}",
-                u.resource, u.code, u.message
+            let text = format!("cannot read {} ({reason}): {}", u.resource, u.message);
+            sink.report(d, &text);
+        } else if live::is_error(u) {
+            let text = format!(
+                "cannot read {} ({reason}), which this command does not need: {}",
+                u.resource, u.message
             );
-        } else if !quiet {
-            let _ = writeln!(err, "notice: {}: {}", u.resource, u.message);
+            sink.report(d.not_needed(), &text);
+        } else {
+            sink.report(d, &format!("{}: {}", u.resource, u.message));
         }
     }
     for e in &read.errors {
-        let _ = writeln!(err, "error: {e}");
+        sink.report(Diagnostic::new(Code::InputInvalidObject, Location::default(), e), e);
     }
-    if !quiet {
+    if !sink.quiet {
+        let stderr = io::stderr();
+        let mut err = stderr.lock();
         for n in &read.notices {
             let _ = writeln!(err, "notice: {n}");
         }
@@ -315,10 +431,48 @@ fn report_live(read: &LiveRead, quiet: bool, needs: &dyn Fn(&str) -> bool) {
     }
 }
 
-fn report_input_errors(errors: &[InputError]) {
-    let stderr = io::stderr();
-    let mut err = stderr.lock();
-    for e in errors {
-        let _ = writeln!(err, "error: {e}");
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::ObjectRef;
+
+    /// (code, severity after overrides, fatal)
+    type Item = (Code, Severity, bool);
+
+    fn diagnostics(items: &[Item]) -> Diagnostics {
+        let items = items
+            .iter()
+            .map(|&(code, severity, fatal)| {
+                let mut d = Diagnostic::new(code, Location::default(), "");
+                d.object = Some(ObjectRef::new("Pod", Some("a"), "p"));
+                d.severity = severity;
+                d.fatal = fatal;
+                d
+            })
+            .collect();
+        Diagnostics { items }
+    }
+
+    /// 2 for unread input whatever else; 1 at or above the threshold; else 0.
+    #[test]
+    fn exit_code_table() {
+        use Severity::{Error, Info, Warning};
+        let c = Code::PspNotUsable;
+        let table: &[(&[Item], Severity, u8)] = &[
+            (&[], Error, exit::CLEAN),
+            (&[], Info, exit::CLEAN),
+            (&[(c, Warning, false)], Error, exit::CLEAN),
+            (&[(c, Warning, false)], Warning, exit::FINDINGS),
+            (&[(c, Info, false)], Warning, exit::CLEAN),
+            (&[(c, Info, false)], Info, exit::FINDINGS),
+            (&[(c, Error, false)], Error, exit::FINDINGS),
+            (&[(Code::PssLevelDenied, Error, false)], Error, exit::FINDINGS),
+            (&[(Code::InputParseError, Error, true)], Error, exit::ERROR),
+            (&[(c, Error, false), (Code::ApiForbidden, Error, true)], Info, exit::ERROR),
+            (&[(Code::ApiForbidden, Info, false)], Warning, exit::CLEAN),
+        ];
+        for (items, fail_on, want) in table {
+            assert_eq!(exit_code(&diagnostics(items), *fail_on), *want, "{items:?} at {fail_on:?}");
+        }
     }
 }

@@ -6,6 +6,7 @@
 mod architecture;
 mod check_cli;
 mod conformance;
+mod diagnostics_cli;
 mod discovery;
 mod fake_api_kubectl;
 mod input_cli;

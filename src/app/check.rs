@@ -2,8 +2,9 @@
 
 use std::io::Write;
 
-use crate::app::{AppError, CheckArgs, GlobalArgs, Settings, exit, load_inventory_needing};
+use crate::app::{AppError, CheckArgs, GlobalArgs, Settings, load_inventory_needing};
 use crate::evaluate;
+use crate::findings::ObjectRef;
 use crate::model::inventory::PodKind;
 use crate::output;
 
@@ -20,14 +21,18 @@ pub fn run(
             .iter()
             .any(|k| k.resource == plural && PodKind::from_kind(k.kind).is_some())
     };
-    let (inv, input_errors) = load_inventory_needing(g, &needs)?;
-    let report = evaluate::check(&inv, args.level, args.policy_version);
+    let (inv, mut sink) = load_inventory_needing(g, &needs)?;
+    let mut report = evaluate::check(&inv, args.level, args.policy_version);
+    sink.findings(&mut report.findings);
+    // Objects the level rejects are errors: exit 1 unless `--warn`/`--allow pss-level-denied`.
+    sink.denied(
+        report
+            .results
+            .iter()
+            .filter(|r| !r.allowed)
+            .map(|r| ObjectRef::new(r.kind.as_str(), Some(&r.namespace), &r.name)),
+    );
+    report.diagnostics = sink.about_input();
     output::check::render(out, &report, settings.format, settings.style)?;
-    Ok(if input_errors {
-        exit::ERROR
-    } else if report.summary.denied > 0 {
-        exit::FINDINGS
-    } else {
-        exit::CLEAN
-    })
+    Ok(sink.exit_code(None))
 }

@@ -36,16 +36,17 @@ pub fn run(
         Some(s) => vec![s],
         None => migrate::LABEL_STEPS.to_vec(),
     };
-    let (namespaces, source, input_errors) = if g.filename.is_empty() {
+    let (namespaces, source, sink) = if g.filename.is_empty() {
+        let sink = crate::app::Sink::new(g)?;
         let rt = runtime()?;
         let read = connect(&rt, g).and_then(|cluster| {
             rt.block_on(cluster.namespaces(g.namespace.as_deref(), g.chunk_size))
                 .map_err(|e| AppError::Other(e.into()))
         });
         rt.shutdown_background();
-        (read?, "live", false)
+        (read?, "live", sink)
     } else {
-        let (inv, errors) = load_inventory(g)?;
+        let (inv, sink) = load_inventory(g)?;
         let namespaces: BTreeMap<String, LiveNamespace> = inv
             .namespaces
             .iter()
@@ -57,7 +58,7 @@ pub fn run(
                 (n.metadata.name.clone(), live)
             })
             .collect();
-        (namespaces, "input", errors)
+        (namespaces, "input", sink)
     };
     let where_from = if source == "live" { "cluster" } else { "input" };
     let (work, skipped) =
@@ -73,11 +74,7 @@ pub fn run(
         }
     }
     writeln!(out, "{}", diff::summary(work.len()))?;
-    Ok(if input_errors {
-        exit::ERROR
-    } else if work.is_empty() {
-        exit::CLEAN
-    } else {
-        exit::FINDINGS
-    })
+    // Changes to make exit 1, like `kubectl diff`; unreadable input still exits 2.
+    let changes = if work.is_empty() { exit::CLEAN } else { exit::FINDINGS };
+    Ok(sink.exit_code(None).max(changes))
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Serialize;
 
-use crate::app::{AppError, GlobalArgs, Settings, exit, load_inventory};
+use crate::app::{AppError, GlobalArgs, Settings, load_inventory};
 use crate::export::{FILE_NAMES, export_files};
 use crate::output::{Format, write_json, write_yaml};
 
@@ -44,7 +44,7 @@ pub fn run(
 ) -> Result<u8, AppError> {
     // Check the target before reading a whole cluster.
     check_target(&args.out, args.force)?;
-    let (inv, had_errors) = load_inventory(g)?;
+    let (inv, sink) = load_inventory(g)?;
     let files = export_files(&inv).map_err(|e| AppError::Other(e.into()))?;
     fs::create_dir_all(&args.out).map_err(|e| io_context(e, "cannot create", &args.out))?;
     for f in &files {
@@ -83,7 +83,7 @@ pub fn run(
             }
         }
     }
-    Ok(if had_errors { exit::ERROR } else { exit::CLEAN })
+    Ok(sink.exit_code(None))
 }
 
 fn objects(n: usize) -> &'static str {

@@ -5,9 +5,9 @@ use std::io::Write;
 
 use clap::{Args, ValueEnum};
 
-use crate::app::{AppError, GlobalArgs, Settings, exit, load_inventory};
+use crate::app::{AppError, GlobalArgs, Settings, load_inventory};
 use crate::discover;
-use crate::findings::{Finding, Severity};
+use crate::findings::Severity;
 use crate::output;
 
 /// The lowest finding severity that makes a report command exit 1.
@@ -29,23 +29,11 @@ impl FailOn {
     }
 }
 
-/// Exit code of a report command: 2 on input errors, 1 when a finding reaches `--fail-on`,
-/// else 0. Reports never fail on findings unless asked to.
-pub(crate) fn report_exit(input_errors: bool, fail_on: Option<FailOn>, findings: &[Finding]) -> u8 {
-    if input_errors {
-        exit::ERROR
-    } else if fail_on.is_some_and(|t| findings.iter().any(|f| f.severity >= t.severity())) {
-        exit::FINDINGS
-    } else {
-        exit::CLEAN
-    }
-}
-
 /// Options of `inventory`.
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
-    /// Exit 1 when any finding is at or above this severity (by default findings never change
-    /// the exit status).
+    /// Exit 1 when any finding is at or above this severity (default: error, which no finding
+    /// is unless raised with --deny).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
 }
@@ -57,8 +45,10 @@ pub fn run(
     settings: &Settings,
     out: &mut dyn Write,
 ) -> Result<u8, AppError> {
-    let (inv, input_errors) = load_inventory(g)?;
-    let report = discover::inventory_report(&inv);
+    let (inv, mut sink) = load_inventory(g)?;
+    let mut report = discover::inventory_report(&inv);
+    sink.findings(&mut report.findings);
+    report.diagnostics = sink.about_input();
     output::inventory::render(out, &report, settings.format, settings.style)?;
-    Ok(report_exit(input_errors, args.fail_on, &report.findings))
+    Ok(sink.exit_code(args.fail_on))
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use crate::app::inventory::{FailOn, report_exit};
+use crate::app::inventory::FailOn;
 use crate::app::{AppError, GlobalArgs, Settings, load_inventory};
 use crate::mapping;
 use crate::output;
@@ -16,7 +16,7 @@ pub struct MapArgs {
     /// AppArmor allowedProfileNames count as privileged (JSON and YAML always carry both).
     #[arg(long)]
     pub strict: bool,
-    /// Exit 1 when any finding is at or above this severity.
+    /// Exit 1 when any finding is at or above this severity (default: error).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
 }
@@ -28,8 +28,10 @@ pub fn run(
     settings: &Settings,
     out: &mut dyn Write,
 ) -> Result<u8, AppError> {
-    let (inv, input_errors) = load_inventory(g)?;
-    let report = mapping::map_report(&inv, args.strict);
+    let (inv, mut sink) = load_inventory(g)?;
+    let mut report = mapping::map_report(&inv, args.strict);
+    sink.findings(&mut report.findings);
+    report.diagnostics = sink.about_input();
     output::map::render(out, &report, settings.format, settings.style)?;
-    Ok(report_exit(input_errors, args.fail_on, &report.findings))
+    Ok(sink.exit_code(args.fail_on))
 }

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::app::inventory::report_exit;
 use crate::app::{AppError, FailOn, GlobalArgs, Settings, load_inventory, parse_version};
 use crate::model::inventory::Inventory;
 use crate::model::level::Version;
@@ -54,7 +53,7 @@ pub struct PlanArgs {
     /// listed (403). `apply` refuses partial namespaces without --force.
     #[arg(long)]
     pub allow_partial: bool,
-    /// Exit 1 when any finding is at or above this severity.
+    /// Exit 1 when any finding is at or above this severity (default: error).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
 }
@@ -108,7 +107,7 @@ pub fn run(
     if let Some(name) = &args.name {
         check_name(name)?;
     }
-    let (inv, input_errors) = load_inventory(g)?;
+    let (inv, mut sink) = load_inventory(g)?;
     if g.filename.is_empty() {
         refuse_partial_live(&inv, args.allow_partial)?;
     }
@@ -127,11 +126,13 @@ pub fn run(
             || inv.server_version.as_ref().and_then(|v| v.minor_number()).is_some(),
     };
     let plan = plan::plan(&inv, &opts);
+    // The plan files keep every finding as computed; the overrides change only the exit code.
+    sink.findings(&mut plan.findings.clone());
     let rendered = files::render(&plan).map_err(|e| AppError::Other(e.into()))?;
     let dir = args.out.clone().unwrap_or_else(|| Path::new("migrations").join(&name));
     write_plan_dir(&dir, &rendered, args.force)?;
     output::plan::render(out, &plan, &dir.display().to_string(), settings.format)?;
-    Ok(report_exit(input_errors, args.fail_on, &plan.findings))
+    Ok(sink.exit_code(args.fail_on))
 }
 
 /// Live: a resource the plan needs that could not be listed (403, timeouts, …) makes the plan
@@ -141,7 +142,7 @@ fn refuse_partial_live(inv: &Inventory, allow_partial: bool) -> Result<(), AppEr
         .unavailable
         .iter()
         .filter(|u| live::is_error(u) && plan::NEEDED_RESOURCES.contains(&u.resource.as_str()))
-        .map(|u| format!("{} ({}): {}", u.resource, u.code, u.message))
+        .map(|u| format!("{} ({}): {}", u.resource, u.code.reason(), u.message))
         .collect();
     if missing.is_empty() || allow_partial {
         return Ok(());

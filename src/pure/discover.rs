@@ -385,6 +385,10 @@ pub struct InventoryReport {
     /// Resource kinds that could not be read (live mode).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unavailable: Vec<Unavailable>,
+    /// Problems reading the input (`input-*`, `api-*` codes), set by the app layer after the
+    /// run's severity overrides; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<crate::findings::Diagnostic>,
 }
 
 /// Everything discovery computes, for reuse by other features.
@@ -493,6 +497,7 @@ pub fn inventory_report_with(inv: &Inventory, discovery: Discovery) -> Inventory
         findings,
         ignored_kinds: inv.ignored.clone(),
         unavailable: inv.unavailable.clone(),
+        diagnostics: Vec::new(),
     }
 }
 

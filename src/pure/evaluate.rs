@@ -26,6 +26,10 @@ pub struct CheckReport {
     /// Findings about the input (e.g. duplicate objects); absent when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// Problems reading the input (`input-*`, `api-*` codes), set by the app layer after the
+    /// run's severity overrides; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<crate::findings::Diagnostic>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -104,5 +108,6 @@ pub fn check(inv: &Inventory, level: Option<Level>, version: Version) -> CheckRe
         results,
         summary,
         findings: inv.findings.clone(),
+        diagnostics: Vec::new(),
     }
 }

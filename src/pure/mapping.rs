@@ -153,6 +153,10 @@ pub struct MapReport {
     pub strict: bool,
     pub policies: Vec<PolicyMapping>,
     pub findings: Vec<Finding>,
+    /// Problems reading the input (`input-*`, `api-*` codes), set by the app layer after the
+    /// run's severity overrides; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<crate::findings::Diagnostic>,
 }
 
 /// Maps every PSP in the inventory, in name order; problems become `psp-invalid-value` findings.
@@ -165,7 +169,13 @@ pub fn map_report(inv: &Inventory, strict: bool) -> MapReport {
         findings.extend(problem_findings(p));
     }
     crate::findings::sort(&mut findings);
-    MapReport { schema_version: MAP_SCHEMA_VERSION, strict, policies, findings }
+    MapReport {
+        schema_version: MAP_SCHEMA_VERSION,
+        strict,
+        policies,
+        findings,
+        diagnostics: Vec::new(),
+    }
 }
 
 /// `psp-invalid-value` findings for one mapping.

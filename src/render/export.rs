@@ -453,7 +453,7 @@ items:
         assert_eq!(names, FILE_NAMES);
         inv.unavailable.push(Unavailable {
             resource: "podsecuritypolicies.policy".into(),
-            code: "api-not-served",
+            code: crate::findings::Code::ApiNotServed,
             message: String::new(),
         });
         inv.server_version = None;

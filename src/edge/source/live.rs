@@ -38,27 +38,30 @@ use crate::model::inventory::{
 
 pub use self::http::{Failure, Fetcher, RetryPolicy};
 
-/// Stable codes of [`Unavailable`] entries written by the live source.
+/// Stable codes of [`Unavailable`] entries written by the live source (`api-*` in the one
+/// catalogue, [`crate::findings::Code`]).
 pub mod code {
+    use crate::findings::Code;
+
     /// The server does not serve the resource's API group/version (404): e.g. PSPs on 1.25+.
     /// Nothing exists to read, so this is a notice, not an error.
-    pub const API_NOT_SERVED: &str = "api-not-served";
+    pub const API_NOT_SERVED: Code = Code::ApiNotServed;
     /// 403: the kubeconfig user may not list the resource.
-    pub const FORBIDDEN: &str = "forbidden";
+    pub const FORBIDDEN: Code = Code::ApiForbidden;
     /// 401: the server did not accept the credentials.
-    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const UNAUTHORIZED: Code = Code::ApiUnauthorized;
     /// No complete answer within `--request-timeout`.
-    pub const TIMEOUT: &str = "timeout";
+    pub const TIMEOUT: Code = Code::ApiTimeout;
     /// 429 or 5xx on every attempt.
-    pub const SERVER_ERROR: &str = "server-error";
+    pub const SERVER_ERROR: Code = Code::ApiServerError;
     /// Connection or TLS failure on every attempt.
-    pub const UNREACHABLE: &str = "unreachable";
+    pub const UNREACHABLE: Code = Code::ApiUnreachable;
     /// The list's continue token expired (410) more often than the restart budget allows.
-    pub const EXPIRED: &str = "expired";
+    pub const EXPIRED: Code = Code::ApiExpired;
     /// A 2xx answer that is not a Kubernetes list.
-    pub const INVALID_RESPONSE: &str = "invalid-response";
+    pub const INVALID_RESPONSE: Code = Code::ApiInvalidResponse;
     /// Any other HTTP error.
-    pub const REQUEST_FAILED: &str = "request-failed";
+    pub const REQUEST_FAILED: Code = Code::ApiRequestFailed;
 }
 
 /// Whether an unavailable kind is an error (exit code 2) rather than a fact about the server.
@@ -448,7 +451,7 @@ pub async fn read_with_client(
             let outcome = read_kind(&ctx, spec, &bar).await;
             match &outcome.unavailable {
                 None => bar.finish_with_message("done"),
-                Some(u) => bar.abandon_with_message(u.code),
+                Some(u) => bar.abandon_with_message(u.code.reason()),
             }
             (index, outcome)
         });

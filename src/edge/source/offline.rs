@@ -13,19 +13,38 @@ use crate::decode::{
     DecodeError, Decoded, Document, ItemDefaults, JsonDocumentSeed, TopLevel, add_to_inventory,
     decode_json_object,
 };
+use crate::findings::{Code, Diagnostic, Location};
 use crate::model::inventory::{Inventory, Provenance};
 use crate::source::jsonsplit;
 
-/// A problem with the input: which file, which document, where, and what.
+/// A problem with the input: its code (`input-*`), which file, which document, where, and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputError {
+    pub code: Code,
     pub file: String,
     /// 0-based document index in the file.
     pub document: Option<usize>,
     /// 1-based line and column in the file, when the parser knows them.
     pub line: Option<u64>,
     pub column: Option<u64>,
+    /// Dotted path of the field at fault, when known (it is also part of `message`).
+    pub field: Option<String>,
     pub message: String,
+}
+
+impl InputError {
+    /// The error as a diagnostic, for the run's one collection.
+    pub fn diagnostic(&self) -> Diagnostic {
+        let location = Location {
+            file: Some(self.file.clone()),
+            document: self.document,
+            line: self.line,
+            column: self.column,
+            field: self.field.clone(),
+            resource: None,
+        };
+        Diagnostic::new(self.code, location, self.message.clone())
+    }
 }
 
 impl fmt::Display for InputError {
@@ -141,7 +160,15 @@ pub fn read_offline(paths: &[String], opts: &OfflineOptions, stdin: &mut dyn Rea
 }
 
 fn file_error(file: &str, message: String) -> InputError {
-    InputError { file: file.to_owned(), document: None, line: None, column: None, message }
+    InputError {
+        code: Code::InputReadError,
+        file: file.to_owned(),
+        document: None,
+        line: None,
+        column: None,
+        field: None,
+        message,
+    }
 }
 
 /// A directory walk: files to read in name order, problems, and what was skipped.
@@ -258,13 +285,20 @@ fn read_json_stream(
                     }
                     Err(mut e) => {
                         e.item = Some(index);
+                        let code = if e.message.starts_with("invalid UTF-8") {
+                            Code::InputInvalidEncoding
+                        } else {
+                            Code::InputInvalidObject
+                        };
                         errs.push((
                             index,
                             InputError {
+                                code,
                                 file: file.to_owned(),
                                 document: Some(0),
                                 line: Some(line),
                                 column: None,
+                                field: e.field.clone(),
                                 message: e.to_string(),
                             },
                         ));
@@ -324,10 +358,12 @@ fn json_error(file: &str, e: &serde_json::Error) -> InputError {
     let message = e.to_string();
     let message = message.rfind(" at line ").map_or(message.as_str(), |i| &message[..i]).to_owned();
     InputError {
+        code: Code::InputParseError,
         file: file.to_owned(),
         document: Some(0),
         line: Some(e.line() as u64),
         column: Some(e.column() as u64),
+        field: None,
         message,
     }
 }
@@ -427,10 +463,12 @@ pub fn parse_bytes(
                 let before = &raw[..e.valid_up_to()];
                 let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
                 errors.push(InputError {
+                    code: Code::InputInvalidEncoding,
                     file: file.to_owned(),
                     document: Some(index),
                     line: Some(first_line + memchr::memchr_iter(b'\n', before).count() as u64),
                     column: Some((before.len() - line_start) as u64 + 1),
+                    field: None,
                     message: utf8_message(raw, &e),
                 });
                 continue;
@@ -450,10 +488,12 @@ pub fn parse_bytes(
             .map_err(|e| {
                 let loc = e.location();
                 InputError {
+                    code: Code::InputParseError,
                     file: file.to_owned(),
                     document: Some(index),
                     line: loc.as_ref().map(|l| l.line() + first_line - 1),
                     column: loc.as_ref().map(|l| l.column()),
+                    field: None,
                     message: saphyr_message(&e),
                 }
             });
@@ -533,10 +573,12 @@ fn add_document(
                 add_to_inventory(inv, decoded, source, &opts.default_namespace);
             }
             Err(e) => errors.push(InputError {
+                code: Code::InputInvalidObject,
                 file: file.to_owned(),
                 document: Some(index),
                 line: None,
                 column: None,
+                field: e.field.clone(),
                 message: e.to_string(),
             }),
         }

@@ -69,6 +69,21 @@ codes! {
     PlanNamespaceNotInInput => "plan-namespace-not-in-input", Info, "A namespace is referenced (by bindings, subjects, objects or -n) but its Namespace object is not in the input: it is listed under not_planned and never labelled.";
     PlanPartialCoverage => "plan-partial-coverage", Warning, "The input does not prove that every pod, workload, RBAC object or PSP of a planned namespace was read (a plain manifest set, or a kind that could not be listed): its plan is partial and apply refuses it without --force.";
     PlanLoosens => "plan-loosens", Warning, "A namespace's enforce level is less restrictive than what its pods and workloads already pass (pods_level), because a PSP usable there allowed more; --tighten enforces pods_level instead.";
+    InputReadError => "input-read-error", Error, "A file, directory or standard input given to -f could not be read (missing, no permission, an I/O error); what it holds is unknown, so the run exits 2.";
+    InputParseError => "input-parse-error", Error, "A document is not valid YAML or JSON (or nests deeper than 128 levels); it is skipped, the file's other documents are still read, and the run exits 2.";
+    InputInvalidEncoding => "input-invalid-encoding", Error, "A document holds bytes that are not UTF-8; it is skipped, the file's other documents are still read, and the run exits 2.";
+    InputInvalidObject => "input-invalid-object", Error, "An object of a kind psa-migrate reads has a field of the wrong type or shape (e.g. a string where a list belongs), in a file or in an API answer; it is skipped and the run exits 2.";
+    InputSkippedFile => "input-skipped-file", Info, "A .yaml, .yml or .json entry found while walking a directory is not a regular file (a FIFO, socket or device) and was not read.";
+    ApiNotServed => "api-not-served", Info, "The API server does not serve a resource's group and version (404), e.g. PodSecurityPolicies on Kubernetes 1.25+: there is nothing to read, so this is a notice.";
+    ApiForbidden => "api-forbidden", Error, "The kubeconfig user may not list a resource (403); a resource the command needs makes the run exit 2 (see the README's Permissions).";
+    ApiUnauthorized => "api-unauthorized", Error, "The API server did not accept the kubeconfig's credentials (401).";
+    ApiTimeout => "api-timeout", Error, "A list request got no complete answer within --request-timeout.";
+    ApiServerError => "api-server-error", Error, "The API server answered 429 or 5xx on every attempt.";
+    ApiUnreachable => "api-unreachable", Error, "The API server could not be reached (connection or TLS failure) on every attempt.";
+    ApiExpired => "api-expired", Error, "A list's continue token expired (410) more often than the restart budget allows.";
+    ApiInvalidResponse => "api-invalid-response", Error, "A successful (2xx) answer to a list request was not a Kubernetes list.";
+    ApiRequestFailed => "api-request-failed", Error, "A list request failed with another HTTP status.";
+    PssLevelDenied => "pss-level-denied", Error, "check: a pod or workload template fails the --level given, so Pod Security Admission enforcing that level would reject it.";
 }
 
 impl fmt::Display for Code {
@@ -133,9 +148,316 @@ pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| (&a.object, a.code, &a.message).cmp(&(&b.object, b.code, &b.message)));
 }
 
+impl Code {
+    /// The code named `s`, if any.
+    pub fn parse(s: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+
+    /// Whether the code means that input the command needs could not be read: the run cannot
+    /// do its job, always exits 2, and `--allow`, `--warn` and `--deny` do not apply to it.
+    pub fn is_fixed(self) -> bool {
+        matches!(
+            self,
+            Code::InputReadError
+                | Code::InputParseError
+                | Code::InputInvalidEncoding
+                | Code::InputInvalidObject
+                | Code::ApiForbidden
+                | Code::ApiUnauthorized
+                | Code::ApiTimeout
+                | Code::ApiServerError
+                | Code::ApiUnreachable
+                | Code::ApiExpired
+                | Code::ApiInvalidResponse
+                | Code::ApiRequestFailed
+        )
+    }
+
+    /// The short reason printed in `cannot read pods (forbidden)`: an `api-*` code without its
+    /// family prefix (`api-not-served` is kept whole); any other code as it is.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Code::ApiNotServed => self.as_str(),
+            _ => self.as_str().strip_prefix("api-").unwrap_or(self.as_str()),
+        }
+    }
+}
+
+/// Where a diagnostic about the input points: a file position, or an API resource.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// 0-based document index in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<usize>,
+    /// 1-based.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// 1-based.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
+    /// Dotted field path of the value at fault, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Qualified plural resource (`pods`, `podsecuritypolicies.policy`) for `api-*` codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+}
+
+impl Location {
+    pub fn is_empty(&self) -> bool {
+        *self == Location::default()
+    }
+}
+
+/// One thing the run reports: a finding about an object, a problem with the input, a
+/// resource the API would not list, or an object the checked level rejects. Every command
+/// collects them in [`Diagnostics`]; the exit code is computed from that one collection.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectRef>,
+    #[serde(skip_serializing_if = "Location::is_empty")]
+    pub location: Location,
+    pub message: String,
+    /// The command could not do its job (input it needs was not read): exit 2.
+    #[serde(skip)]
+    pub fatal: bool,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's own severity; fatal when the code is fixed.
+    pub fn new(code: Code, location: Location, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            object: None,
+            location,
+            message: message.into(),
+            fatal: code.is_fixed(),
+        }
+    }
+
+    /// About input the command does not need: a notice, never fatal.
+    pub fn not_needed(mut self) -> Diagnostic {
+        self.severity = Severity::Info;
+        self.fatal = false;
+        self
+    }
+
+    pub fn from_finding(f: &Finding) -> Diagnostic {
+        Diagnostic {
+            code: f.code,
+            severity: f.severity,
+            object: Some(f.object.clone()),
+            location: Location::default(),
+            message: f.message.clone(),
+            fatal: false,
+        }
+    }
+}
+
+/// What `--allow`, `--warn` or `--deny` does to a code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Override {
+    /// Not reported at all, and never counted for the exit code.
+    Allow,
+    /// Reported as a warning.
+    Warn,
+    /// Reported as an error.
+    Deny,
+}
+
+/// The severity overrides of one run: per code, and for `all` codes that can be overridden.
+/// A code named explicitly wins over `all`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    codes: std::collections::BTreeMap<Code, Override>,
+    all: Option<Override>,
+}
+
+impl Overrides {
+    /// Resolves the flags. Each argument is a code or `all`; an unknown code, a fixed code, a
+    /// code (or `all`) given to two different flags is an error (a usage message).
+    pub fn parse(allow: &[String], warn: &[String], deny: &[String]) -> Result<Overrides, String> {
+        let mut o = Overrides::default();
+        let flags = [("--allow", allow, Override::Allow), ("--warn", warn, Override::Warn)];
+        let flags = flags.into_iter().chain([("--deny", deny, Override::Deny)]);
+        let mut given: std::collections::BTreeMap<String, &str> = Default::default();
+        for (flag, names, how) in flags {
+            for name in names {
+                if let Some(other) = given.insert(name.clone(), flag)
+                    && other != flag
+                {
+                    return Err(format!("{name} is given to both {other} and {flag}"));
+                }
+                if name == "all" {
+                    o.all = Some(how);
+                    continue;
+                }
+                let code = Code::parse(name).ok_or_else(|| {
+                    let valid: Vec<&str> =
+                        Code::ALL.iter().filter(|c| !c.is_fixed()).map(|c| c.as_str()).collect();
+                    format!(
+                        "{flag} {name}: unknown code; valid codes are all, {}",
+                        valid.join(", ")
+                    )
+                })?;
+                if code.is_fixed() {
+                    return Err(format!(
+                        "{flag} {name}: this code means input the command needs could not be \
+                         read; it always ends the run with exit status 2 and cannot be overridden"
+                    ));
+                }
+                o.codes.insert(code, how);
+            }
+        }
+        Ok(o)
+    }
+
+    /// The override for a code, if any (fixed codes have none).
+    pub fn get(&self, code: Code) -> Option<Override> {
+        if code.is_fixed() { None } else { self.codes.get(&code).copied().or(self.all) }
+    }
+
+    /// The severity a code is reported with, given its current one; `None` when allowed.
+    pub fn severity(&self, code: Code, severity: Severity) -> Option<Severity> {
+        match self.get(code) {
+            None => Some(severity),
+            Some(Override::Allow) => None,
+            Some(Override::Warn) => Some(Severity::Warning),
+            Some(Override::Deny) => Some(Severity::Error),
+        }
+    }
+
+    /// Applies the overrides to findings: allowed ones are removed, others re-graded.
+    pub fn apply_findings(&self, findings: &mut Vec<Finding>) {
+        findings.retain_mut(|f| match self.severity(f.code, f.severity) {
+            Some(s) => {
+                f.severity = s;
+                true
+            }
+            None => false,
+        });
+    }
+}
+
+/// Everything a run reports, in one collection: the sink every command reports through.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    /// Adds findings as diagnostics about their objects.
+    pub fn extend_findings(&mut self, findings: &[Finding]) {
+        self.items.extend(findings.iter().map(Diagnostic::from_finding));
+    }
+
+    /// Applies the overrides: allowed diagnostics are removed, others re-graded. Fixed codes
+    /// are untouched.
+    pub fn apply(&mut self, overrides: &Overrides) {
+        self.items.retain_mut(|d| match overrides.severity(d.code, d.severity) {
+            Some(s) => {
+                d.severity = s;
+                true
+            }
+            None => false,
+        });
+    }
+
+    /// Whether a diagnostic means the command could not do its job.
+    pub fn any_fatal(&self) -> bool {
+        self.items.iter().any(|d| d.fatal)
+    }
+
+    /// Whether any diagnostic is at or above `threshold`.
+    pub fn any_at_least(&self, threshold: Severity) -> bool {
+        self.items.iter().any(|d| d.severity >= threshold)
+    }
+
+    /// The diagnostics about the input (those not about an object), for the `diagnostics`
+    /// field of JSON and YAML reports.
+    pub fn about_input(&self) -> Vec<Diagnostic> {
+        self.items.iter().filter(|d| d.object.is_none()).cloned().collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// Exact codes win over `all`; allow hides, warn and deny re-grade; fixed codes keep theirs.
+    #[test]
+    fn override_resolution() {
+        let o = Overrides::parse(
+            &strings(&["psp-not-usable"]),
+            &strings(&["all"]),
+            &strings(&["rbac-grant-all-psps"]),
+        )
+        .unwrap();
+        assert_eq!(o.severity(Code::PspNotUsable, Severity::Warning), None);
+        assert_eq!(o.severity(Code::RbacGrantAllPsps, Severity::Info), Some(Severity::Error));
+        assert_eq!(o.severity(Code::PlanLoosens, Severity::Warning), Some(Severity::Warning));
+        assert_eq!(o.severity(Code::ApiNotServed, Severity::Info), Some(Severity::Warning));
+        assert_eq!(o.severity(Code::InputParseError, Severity::Error), Some(Severity::Error));
+        assert_eq!(o.severity(Code::ApiForbidden, Severity::Info), Some(Severity::Info));
+        assert_eq!(Overrides::parse(&[], &[], &[]).unwrap(), Overrides::default());
+        // The same flag twice is fine; one code (or all) in two flags is not.
+        assert!(Overrides::parse(&strings(&["plan-loosens", "plan-loosens"]), &[], &[]).is_ok());
+        let both = Overrides::parse(&strings(&["all"]), &[], &strings(&["all"])).unwrap_err();
+        assert!(both.contains("both --allow and --deny"), "{both}");
+        let unknown = Overrides::parse(&[], &strings(&["psp-nope"]), &[]).unwrap_err();
+        assert!(unknown.starts_with("--warn psp-nope: unknown code; valid codes are all, "));
+        assert!(unknown.contains("pss-level-denied") && !unknown.contains("input-parse-error"));
+        let fixed = Overrides::parse(&[], &[], &strings(&["api-forbidden"])).unwrap_err();
+        assert!(fixed.contains("cannot be overridden"), "{fixed}");
+    }
+
+    #[test]
+    fn overrides_apply_to_findings_and_diagnostics() {
+        let o = Overrides::parse(&strings(&["psp-not-usable"]), &[], &strings(&["plan-loosens"]))
+            .unwrap();
+        let object = ObjectRef::new("PodSecurityPolicy", None, "p");
+        let mut findings = vec![
+            Finding::new(Code::PspNotUsable, object.clone(), "a"),
+            Finding::new(Code::PlanLoosens, object.clone(), "b"),
+        ];
+        o.apply_findings(&mut findings);
+        assert_eq!(findings.len(), 1);
+        assert_eq!((findings[0].code, findings[0].severity), (Code::PlanLoosens, Severity::Error));
+        let mut d = Diagnostics::default();
+        d.extend_findings(&[Finding::new(Code::PspNotUsable, object, "a")]);
+        d.push(Diagnostic::new(Code::InputReadError, Location::default(), "gone"));
+        d.push(Diagnostic::new(Code::ApiForbidden, Location::default(), "no").not_needed());
+        d.apply(&o);
+        assert_eq!(d.items.len(), 2, "the allowed finding is dropped");
+        assert!(d.any_fatal());
+        assert_eq!(d.about_input().len(), 2);
+        assert!(!d.items[1].fatal && d.items[1].severity == Severity::Info);
+    }
+
+    #[test]
+    fn reasons_keep_the_old_live_codes() {
+        assert_eq!(Code::ApiForbidden.reason(), "forbidden");
+        assert_eq!(Code::ApiServerError.reason(), "server-error");
+        assert_eq!(Code::ApiNotServed.reason(), "api-not-served");
+        assert_eq!(Code::PspNotUsable.reason(), "psp-not-usable");
+        assert_eq!(Code::parse("api-timeout"), Some(Code::ApiTimeout));
+        assert_eq!(Code::parse("timeout"), None);
+    }
 
     /// Every code is unique, kebab-case, described, and the full list is reviewed on change.
     #[test]

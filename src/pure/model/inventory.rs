@@ -221,8 +221,8 @@ impl ServerVersion {
 pub struct Unavailable {
     /// e.g. `podsecuritypolicies.policy`
     pub resource: String,
-    /// Stable code, e.g. `api-not-served`, `forbidden`.
-    pub code: &'static str,
+    /// Stable code, e.g. `api-not-served`, `api-forbidden`.
+    pub code: crate::findings::Code,
     pub message: String,
 }
 

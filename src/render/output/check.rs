@@ -65,7 +65,7 @@ fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
 /// complete.
 fn unavailable(w: &mut dyn Write, r: &CheckReport) -> io::Result<()> {
     for u in &r.summary.unavailable {
-        writeln!(w, "not read: {} ({}): {}", u.resource, u.code, u.message)?;
+        writeln!(w, "not read: {} ({}): {}", u.resource, u.code.reason(), u.message)?;
     }
     Ok(())
 }
