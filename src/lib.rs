@@ -9,6 +9,7 @@ pub mod discover;
 pub mod evaluate;
 pub mod export;
 pub mod findings;
+pub mod kube_api;
 pub mod mapping;
 pub mod model;
 pub mod mutation;
