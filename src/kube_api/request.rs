@@ -79,9 +79,14 @@ impl Prepared {
         Prepared { call, request }
     }
 
-    /// The path and query, for messages.
+    /// The path and query, for messages (without the empty first pair or the bare `?` that
+    /// kube-core's builders leave in the URI, which servers ignore).
     pub fn path(&self) -> String {
-        self.request.uri().path_and_query().map_or_else(String::new, |p| p.to_string())
+        let uri = self.request.uri();
+        match uri.query().map(|q| q.trim_start_matches('&')).filter(|q| !q.is_empty()) {
+            Some(q) => format!("{}?{q}", uri.path()),
+            None => uri.path().to_owned(),
+        }
     }
 }
 
@@ -221,15 +226,15 @@ mod tests {
     #[test]
     fn lists_with_limit_and_continue() {
         let pods = resource_path("v1", "pods", None).unwrap();
-        assert_eq!(uri(&list(&pods, 500, None).unwrap()), "/api/v1/pods?&limit=500");
+        assert_eq!(uri(&list(&pods, 500, None).unwrap()), "/api/v1/pods?limit=500");
         let web = resource_path("v1", "pods", Some("web")).unwrap();
         assert_eq!(
             uri(&list(&web, 500, Some("a+b=")).unwrap()),
-            "/api/v1/namespaces/web/pods?&limit=500&continue=a%2Bb%3D"
+            "/api/v1/namespaces/web/pods?limit=500&continue=a%2Bb%3D"
         );
-        assert_eq!(uri(&list(&pods, 0, Some("t")).unwrap()), "/api/v1/pods?&continue=t");
+        assert_eq!(uri(&list(&pods, 0, Some("t")).unwrap()), "/api/v1/pods?continue=t");
         let p = list(&pods, 0, None).unwrap();
-        assert_eq!(p.request.uri().path(), "/api/v1/pods");
+        assert_eq!(p.path(), "/api/v1/pods");
         assert_eq!(p.call, Call::read(Verb::List));
     }
 
@@ -238,7 +243,7 @@ mod tests {
         let ns = ObjectRef::namespace("apps");
         let body = json!({"metadata": {"resourceVersion": "7", "labels": {"a": "b"}}});
         let p = patch(&ns, PatchKind::Merge, &body, true, "psa-migrate").unwrap();
-        assert_eq!(uri(&p), "/api/v1/namespaces/apps?&dryRun=All&fieldManager=psa-migrate");
+        assert_eq!(uri(&p), "/api/v1/namespaces/apps?dryRun=All&fieldManager=psa-migrate");
         assert_eq!(p.request.headers()[header::CONTENT_TYPE], "application/merge-patch+json");
         assert_eq!(p.call, Call { verb: Verb::Patch, dry_run: true, precondition: true });
 
