@@ -92,7 +92,7 @@ impl Cluster {
             Value::Null
         } else {
             serde_json::from_slice(&response.body).map_err(|e| ApiError::Decode {
-                method: prepared.call.verb.method().to_owned(),
+                method: prepared.call.verb.method(),
                 path: prepared.path(),
                 message: e.to_string(),
             })?
@@ -298,7 +298,7 @@ fn collection(
     namespace: Option<&str>,
 ) -> Result<String, ApiError> {
     kube_api::resource_path(api_version, plural, namespace).map_err(|message| ApiError::Invalid {
-        method: "GET".to_owned(),
+        method: "GET",
         path: format!("{plural} in {}", namespace.unwrap_or("the cluster")),
         message,
     })

@@ -276,7 +276,7 @@ pub async fn gather_apply(
 }
 
 fn decode_error(key: &ObjectKey, message: String) -> ApiError {
-    ApiError::Decode { method: "GET".into(), path: key.to_string(), message }
+    ApiError::Decode { method: "GET", path: key.to_string(), message }
 }
 
 /// How a run ended.

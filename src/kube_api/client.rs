@@ -100,20 +100,11 @@ impl ApiClient {
                 Attempt::Transport(message) => (
                     Failed::Transport,
                     None,
-                    ApiError::Transport {
-                        method: method.to_owned(),
-                        path: path.clone(),
-                        message,
-                        attempts: attempt,
-                    },
+                    ApiError::Transport { method, path: path.clone(), message, attempts: attempt },
                 ),
                 Attempt::Timeout(after) => {
                     timeouts += 1;
-                    (
-                        Failed::Timeout,
-                        None,
-                        ApiError::Timeout { method: method.to_owned(), path: path.clone(), after },
-                    )
+                    (Failed::Timeout, None, ApiError::Timeout { method, path: path.clone(), after })
                 }
             };
             if !self.retry.again(prepared.call, failed, attempt, timeouts) {
@@ -132,7 +123,7 @@ impl ApiClient {
     ) -> Result<T, ApiError> {
         let response = self.send(prepared).await?;
         decode(response.body.as_ref()).map_err(|message| ApiError::Decode {
-            method: prepared.call.verb.method().to_owned(),
+            method: prepared.call.verb.method(),
             path: prepared.path(),
             message,
         })

@@ -14,38 +14,38 @@ pub enum ApiError {
     /// An HTTP error status. `message` is the `Status` body's message, parsed once (or the start
     /// of a body that is not a `Status`).
     Status {
-        method: String,
+        method: &'static str,
         path: String,
         code: u16,
-        reason: String,
+        reason: &'static str,
         message: String,
         attempts: u32,
     },
     /// No complete answer within `--request-timeout`.
-    Timeout { method: String, path: String, after: Duration },
+    Timeout { method: &'static str, path: String, after: Duration },
     /// Connection, TLS or protocol failure.
-    Transport { method: String, path: String, message: String, attempts: u32 },
+    Transport { method: &'static str, path: String, message: String, attempts: u32 },
     /// A 2xx answer whose body could not be decoded.
-    Decode { method: String, path: String, message: String },
+    Decode { method: &'static str, path: String, message: String },
     /// The request could not be built (e.g. a name that cannot be a path segment); nothing was
     /// sent.
-    Invalid { method: String, path: String, message: String },
+    Invalid { method: &'static str, path: String, message: String },
 }
 
 impl ApiError {
     /// An error status as read from an answer.
     pub fn status(
-        method: &str,
+        method: &'static str,
         path: &str,
         status: StatusCode,
         body: &[u8],
         attempts: u32,
     ) -> Self {
         ApiError::Status {
-            method: method.to_owned(),
+            method,
             path: path.to_owned(),
             code: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("error").to_owned(),
+            reason: status.canonical_reason().unwrap_or("error"),
             message: status_message(body),
             attempts,
         }
@@ -169,10 +169,10 @@ mod tests {
 
     fn status(code: u16, attempts: u32) -> ApiError {
         ApiError::Status {
-            method: "PATCH".into(),
+            method: "PATCH",
             path: "/p".into(),
             code,
-            reason: "r".into(),
+            reason: "r",
             message: "m".into(),
             attempts,
         }
@@ -188,7 +188,7 @@ mod tests {
         assert_eq!(status(500, 5).to_string(), "PATCH /p: 500 r: m (after 5 attempts)");
         assert_eq!(status(409, 1).message(), "m");
         let t = ApiError::Timeout {
-            method: "GET".into(),
+            method: "GET",
             path: "/version".into(),
             after: Duration::from_millis(200),
         };

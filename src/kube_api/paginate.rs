@@ -71,7 +71,7 @@ impl Paginator {
         match next.filter(|t| !t.is_empty()) {
             None => Ok(Next::Done),
             Some(t) if self.token.as_deref() == Some(t.as_str()) => Err(ApiError::Decode {
-                method: "GET".to_owned(),
+                method: "GET",
                 path: path.to_owned(),
                 message: "the server returned the same continue token twice".to_owned(),
             }),
@@ -119,10 +119,7 @@ impl ApiClient {
             };
             let next = page(Page { path: &path, body: &response.body, first: pager.first() })
                 .map_err(|message| {
-                    fail(
-                        ApiError::Decode { method: "GET".into(), path: path.clone(), message },
-                        &pager,
-                    )
+                    fail(ApiError::Decode { method: "GET", path: path.clone(), message }, &pager)
                 })?;
             drop(response);
             match pager.answered(&path, next).map_err(|e| fail(e, &pager))? {
@@ -139,10 +136,10 @@ mod tests {
 
     fn expired() -> ApiError {
         ApiError::Status {
-            method: "GET".into(),
+            method: "GET",
             path: "/api/v1/pods".into(),
             code: 410,
-            reason: "Gone".into(),
+            reason: "Gone",
             message: "The provided continue parameter is too old".into(),
             attempts: 1,
         }

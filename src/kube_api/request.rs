@@ -94,7 +94,7 @@ type Built = Result<http::Request<Vec<u8>>, kube::core::request::Error>;
 
 fn finish(verb: Verb, target: &str, call: Call, built: Built) -> Result<Prepared, ApiError> {
     built.map(|r| Prepared::new(call, r)).map_err(|e| ApiError::Invalid {
-        method: verb.method().to_owned(),
+        method: verb.method(),
         path: target.to_owned(),
         message: e.to_string(),
     })
@@ -102,7 +102,7 @@ fn finish(verb: Verb, target: &str, call: Call, built: Built) -> Result<Prepared
 
 fn checked(verb: Verb, obj: &ObjectRef) -> Result<(), ApiError> {
     check_segment(&obj.name).map_err(|message| ApiError::Invalid {
-        method: verb.method().to_owned(),
+        method: verb.method(),
         path: obj.to_string(),
         message,
     })

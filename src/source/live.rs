@@ -620,7 +620,7 @@ async fn list_kind(
     let failed = |error| ListFailure { error, restarts: 0 };
     let namespace = ctx.namespace.as_deref().filter(|_| spec.namespaced);
     let collection = kube_api::resource_path(gv, spec.resource, namespace).map_err(|message| {
-        failed(Failure::Invalid { method: "GET".into(), path: spec.qualified(), message })
+        failed(Failure::Invalid { method: "GET", path: spec.qualified(), message })
     })?;
     let mut outcome = KindOutcome::default();
     // `-n` limits namespaces to the one named: a GET of that object (404: it does not exist).
