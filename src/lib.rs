@@ -16,7 +16,7 @@ pub mod edge;
 pub mod pure;
 pub mod render;
 
-pub use edge::{apply, source};
+pub use edge::{apply, kube_api, source};
 pub use pure::model::findings;
 pub use pure::{decode, discover, evaluate, mapping, model, mutation, plan, pss};
 pub use render::{export, output};

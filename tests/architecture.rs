@@ -43,6 +43,7 @@ const LAYERS: &[Layer] = &[
             "crate::app",
             "crate::source",
             "crate::apply",
+            "crate::kube_api",
             "crate::output",
             "crate::export",
         ],

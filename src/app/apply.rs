@@ -14,8 +14,8 @@ use crate::apply::engine::{self, ApplyWork, Event, RunOutcome};
 use crate::apply::journal::{self, Journal};
 use crate::apply::lock::{self, PlanLock};
 use crate::apply::{self as migrate, diff, planfile};
+use crate::kube_api::ConnectOptions;
 use crate::output::{Format, Style};
-use crate::source::live::LiveOptions;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -38,16 +38,12 @@ pub struct ApplyArgs {
     pub force: bool,
 }
 
-/// The live-source options of the global flags.
-pub(super) fn live_options(g: &GlobalArgs) -> LiveOptions {
-    LiveOptions {
+/// The connection options of the global flags.
+pub(super) fn connect_options(g: &GlobalArgs) -> ConnectOptions {
+    ConnectOptions {
         kubeconfig: g.kubeconfig.clone(),
         context: g.context.clone(),
-        namespace: g.namespace.clone(),
         request_timeout: g.request_timeout.0,
-        chunk_size: g.chunk_size,
-        progress: false,
-        ..LiveOptions::default()
     }
 }
 
@@ -59,7 +55,7 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
 
 /// Connects to the cluster of the kubeconfig.
 pub(super) fn connect(rt: &tokio::runtime::Runtime, g: &GlobalArgs) -> Result<Cluster, AppError> {
-    rt.block_on(Cluster::connect(&live_options(g))).map_err(|e| AppError::Other(e.into()))
+    rt.block_on(Cluster::connect(&connect_options(g))).map_err(|e| AppError::Other(e.into()))
 }
 
 /// Only text output is supported by the writing commands.

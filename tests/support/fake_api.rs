@@ -318,7 +318,7 @@ pub struct RequestRecord {
     pub content_type: Option<String>,
     pub accept: Option<String>,
     pub user_agent: Option<String>,
-    /// `dryRun=All` was present.
+    /// `dryRun=All` was present (in the query, or in a DELETE's DeleteOptions body).
     pub dry_run: bool,
     /// Request body (UTF-8, lossy).
     pub body: String,

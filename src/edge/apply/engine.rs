@@ -10,7 +10,7 @@ use std::path::Path;
 use indicatif::ProgressBar;
 use serde_json::Value;
 
-use crate::apply::api::{ApiError, Cluster, LiveNamespace, PatchKind};
+use crate::apply::api::{ApiError, Cluster, LiveNamespace, ObjectRef, PatchKind};
 use crate::apply::enforce::{self, Verdict};
 use crate::apply::journal::{self, Change, EntryState, Journal};
 use crate::apply::labels::{self, LabelChange, MaybeLabels, Rollback};
@@ -240,7 +240,7 @@ pub async fn gather_apply(
                 work.notices.push(format!("{key}: namespace {ns} is not in the cluster: skipped"));
                 continue;
             }
-            let path = key.path().map_err(|m| decode_error(key, m))?;
+            let path = key.target().map_err(|m| decode_error(key, m))?;
             if cluster.get(&path).await?.is_some() {
                 let ours =
                     journal.object_entry(key, 3).is_some_and(|e| e.state != EntryState::RolledBack);
@@ -261,7 +261,7 @@ pub async fn gather_apply(
                 skipped_cluster_scoped |= key.namespace().is_none();
                 continue;
             }
-            let path = key.path().map_err(|m| decode_error(key, m))?;
+            let path = key.target().map_err(|m| decode_error(key, m))?;
             match cluster.get(&path).await? {
                 Some(v) => work.delete.push(DeleteWork { step: 4, key: key.clone(), live: v }),
                 None => work.notices.push(format!("{key} does not exist (already deleted)")),
@@ -276,7 +276,7 @@ pub async fn gather_apply(
 }
 
 fn decode_error(key: &ObjectKey, message: String) -> ApiError {
-    ApiError::Decode { method: "GET".into(), path: key.to_string(), message }
+    ApiError::Decode { method: "GET", path: key.to_string(), message }
 }
 
 /// How a run ended.
@@ -375,7 +375,7 @@ pub async fn run_apply(
 
 async fn apply_namespace(run: &mut Run<'_>, ns: &NamespaceWork, force: bool) -> Result<(), Stop> {
     let name = &ns.namespace;
-    let path = format!("/api/v1/namespaces/{}", objects::encode(name));
+    let path = ObjectRef::namespace(name);
     let mut rv = ns.resource_version.clone();
     for change in &ns.changes {
         let what = format!("namespace/{name} (step {})", change.step);
@@ -551,7 +551,7 @@ fn conflict(run: &mut Run<'_>, namespace: &str) -> Stop {
 
 async fn create_object(run: &mut Run<'_>, c: &CreateWork) -> Result<(), Stop> {
     let what = format!("{} (step {})", c.key, c.step);
-    let path = c.key.path().map_err(|m| bad_key(run, &what, m))?;
+    let path = c.key.target().map_err(|m| bad_key(run, &what, m))?;
     let dry = match run.cluster.patch(&path, PatchKind::Apply, &c.manifest, true).await {
         Ok(a) => a,
         Err(e) => return Err(run.api_error(&format!("{what}: dry run"), &e)),
@@ -573,7 +573,7 @@ async fn create_object(run: &mut Run<'_>, c: &CreateWork) -> Result<(), Stop> {
 
 async fn delete_object(run: &mut Run<'_>, d: &DeleteWork) -> Result<(), Stop> {
     let what = format!("{} (step {})", d.key, d.step);
-    let path = d.key.path().map_err(|m| bad_key(run, &what, m))?;
+    let path = d.key.target().map_err(|m| bad_key(run, &what, m))?;
     match run.cluster.delete(&path, Some(&d.live), true).await {
         Ok(a) => run.warnings(&what, &a.warnings),
         Err(e) if e.code() == Some(404) => {
@@ -709,9 +709,7 @@ pub async fn gather_rollback(
         let action = match &e.change {
             Change::Labels { namespace, previous, written, .. } => {
                 if !namespaces.contains_key(namespace) {
-                    let v = cluster
-                        .get(&format!("/api/v1/namespaces/{}", objects::encode(namespace)))
-                        .await?;
+                    let v = cluster.get(&ObjectRef::namespace(namespace)).await?;
                     namespaces
                         .insert(namespace.clone(), v.as_ref().map(LiveNamespace::from_object));
                 }
@@ -726,7 +724,7 @@ pub async fn gather_rollback(
                 }
             }
             Change::Create { object, .. } => {
-                let path = object.path().map_err(|m| decode_error(object, m))?;
+                let path = object.target().map_err(|m| decode_error(object, m))?;
                 let live = match cluster.get(&path).await? {
                     Some(v) => Some(v),
                     None => recreated.get(object).cloned(),
@@ -734,7 +732,7 @@ pub async fn gather_rollback(
                 RollbackAction::Delete { key: object.clone(), live }
             }
             Change::Delete { object, manifest } => {
-                let path = object.path().map_err(|m| decode_error(object, m))?;
+                let path = object.target().map_err(|m| decode_error(object, m))?;
                 let exists = cluster.get(&path).await?.is_some();
                 if !exists {
                     recreated.insert(object.clone(), manifest.clone());
@@ -856,7 +854,7 @@ async fn restore_labels(
             restore
         }
     };
-    let path = format!("/api/v1/namespaces/{}", objects::encode(namespace));
+    let path = ObjectRef::namespace(namespace);
     let patch = labels::merge_patch(restore, rv);
     match run.cluster.patch(&path, PatchKind::Merge, &patch, true).await {
         Ok(a) => run.warnings(&what, &a.warnings),
@@ -899,7 +897,7 @@ async fn undo_create(
         run.journal.mark_rolled_back(item.entry, journal::now());
         return run.save();
     }
-    let path = key.path().map_err(|m| bad_key(run, &what, m))?;
+    let path = key.target().map_err(|m| bad_key(run, &what, m))?;
     for dry_run in [true, false] {
         match run.cluster.delete(&path, live, dry_run).await {
             Ok(a) => run.warnings(&what, &a.warnings),

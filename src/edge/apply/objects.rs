@@ -6,6 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::kube_api::ObjectRef;
+
 /// The kinds a plan may create or delete: PSPs and RBAC. Never Secrets or anything else.
 pub const KINDS: [&str; 5] =
     ["PodSecurityPolicy", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"];
@@ -72,24 +74,15 @@ impl ObjectKey {
     pub fn collection_path(&self) -> Result<String, String> {
         let (plural, _) = resource(&self.kind)
             .ok_or_else(|| format!("{self}: kind {} is not supported", self.kind))?;
-        let root = if self.api_version.contains('/') {
-            format!("/apis/{}", self.api_version)
-        } else {
-            format!("/api/{}", self.api_version)
-        };
-        Ok(match &self.namespace {
-            Some(ns) => format!("{root}/namespaces/{}/{plural}", encode(ns)),
-            None => format!("{root}/{plural}"),
-        })
+        crate::kube_api::resource_path(&self.api_version, plural, self.namespace.as_deref())
+            .map_err(|m| format!("{self}: {m}"))
     }
 
-    /// The object's own path.
-    pub fn path(&self) -> Result<String, String> {
-        Ok(format!("{}/{}", self.collection_path()?, encode(&self.name)))
+    /// The object's collection and name, for requests.
+    pub fn target(&self) -> Result<ObjectRef, String> {
+        Ok(ObjectRef::new(self.collection_path()?, &self.name))
     }
 }
-
-pub use crate::source::live::encode;
 
 /// A live object as it can be created again: the server-owned metadata (uid, resourceVersion,
 /// creationTimestamp, managedFields, …) and `status` removed.
@@ -133,8 +126,8 @@ mod tests {
         let k = ObjectKey::from_manifest(&rb).unwrap();
         assert_eq!(k.to_string(), "RoleBinding web/psp:x");
         assert_eq!(
-            k.path().unwrap(),
-            "/apis/rbac.authorization.k8s.io/v1/namespaces/web/rolebindings/psp%3Ax"
+            k.target().unwrap().to_string(),
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/web/rolebindings/psp:x"
         );
         let psp = json!({"apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy",
                          "metadata": {"name": "privileged"}});
@@ -150,7 +143,7 @@ mod tests {
             namespace: Some("a".into()),
             name: "s".into(),
         };
-        assert!(secret.path().is_err());
+        assert!(secret.target().is_err());
     }
 
     #[test]

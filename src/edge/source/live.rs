@@ -9,15 +9,15 @@
 //!    a time. Each page's body is decoded as soon as it arrives through the offline decoder
 //!    ([`crate::decode`]), so memory holds compact records plus at most one raw page per kind
 //!    being read.
-//! 3. Faults are per kind: 429 and 5xx are retried (bounded, see [`http::RetryPolicy`]), an
+//! 3. Faults are per kind: 429 and 5xx are retried (bounded, see [`RetryPolicy`]), an
 //!    expired continue token (410) restarts that kind's list, and anything else (403, timeouts,
 //!    exhausted retries) marks the kind in `inventory.unavailable` and the run goes on.
 //!
-//! This module and `apply` are the only async code in the crate; it prints nothing itself
+//! Requests go through the API layer shared with `apply` ([`crate::kube_api`]). This module,
+//! that layer and `apply` are the only async code in the crate; it prints nothing itself
 //! (progress bars aside), and returns notices and errors for the app layer to print.
 
-pub mod http;
-pub mod kubeconfig;
+pub use crate::kube_api::kubeconfig;
 
 use crate::decode::{ItemDefaults, JsonDocumentSeed};
 use std::collections::BTreeSet;
@@ -28,7 +28,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kube::config::KubeConfigOptions;
 use kube::{Client, Config};
 
 use crate::decode::add_to_inventory;
@@ -36,7 +35,12 @@ use crate::model::inventory::{
     Inventory, Listed, ListedResource, Provenance, ServerVersion, Unavailable,
 };
 
-pub use self::http::{Failure, Fetcher, RetryPolicy};
+use crate::kube_api::paginate::ListFailure;
+use crate::kube_api::{self, ApiClient, ConnectError, ConnectOptions, ObjectRef, request};
+
+/// How a request failed: the API layer's one error type.
+pub use crate::kube_api::ApiError as Failure;
+pub use crate::kube_api::{RetryPolicy, format_duration};
 
 /// Stable codes of [`Unavailable`] entries written by the live source (`api-*` in the one
 /// catalogue, [`crate::findings::Code`]).
@@ -220,20 +224,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_nanos(total as u64))
 }
 
-/// `30s`, `1m30s`, `250ms`: for messages.
-pub fn format_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if !ms.is_multiple_of(1000) || ms == 0 {
-        return format!("{ms}ms");
-    }
-    let secs = d.as_secs();
-    match (secs / 60, secs % 60) {
-        (0, s) => format!("{s}s"),
-        (m, 0) => format!("{m}m"),
-        (m, s) => format!("{m}m{s}s"),
-    }
-}
-
 /// Options of the live source (resolved from the command line).
 #[derive(Clone, Debug)]
 pub struct LiveOptions {
@@ -315,65 +305,40 @@ pub enum LiveError {
     Unauthorized { server: String, failure: Failure },
 }
 
-/// The kube client configuration for these options: kubeconfig like kubectl, kube's own retry
-/// layer off (we retry ourselves, with bounds), connect timeout no longer than the request
-/// timeout.
-pub async fn load_config(opts: &LiveOptions) -> Result<Config, LiveError> {
-    let kopts = KubeConfigOptions { context: opts.context.clone(), ..KubeConfigOptions::default() };
-    let explicit = opts.kubeconfig.as_deref();
-    let loaded =
-        kubeconfig::load(explicit, opts.context.as_deref()).map_err(LiveError::Kubeconfig)?;
-    let mut config = match loaded {
-        Some(kc) => Config::from_custom_kubeconfig(kc, &kopts).await.map_err(|e| {
-            LiveError::Kubeconfig(format!(
-                "{}: {}",
-                kubeconfig::describe(explicit),
-                kubeconfig::safe_chain(&e)
-            ))
-        })?,
-        None => match explicit {
-            Some(path) => {
-                return Err(LiveError::Kubeconfig(format!("{} does not exist", path.display())));
-            }
-            // kubectl falls back to the in-cluster service account when there is no kubeconfig.
-            None => match (opts.context.is_none(), Config::incluster()) {
-                (true, Ok(c)) => c,
-                (true, Err(e)) => {
-                    return Err(LiveError::Kubeconfig(format!(
-                        "no kubeconfig found (KUBECONFIG, ~/.kube/config) and not in a cluster: {}",
-                        kubeconfig::safe_chain(&e)
-                    )));
-                }
-                (false, _) => {
-                    return Err(LiveError::Kubeconfig(
-                        "no kubeconfig found (KUBECONFIG, ~/.kube/config) for --context".to_owned(),
-                    ));
-                }
-            },
-        },
-    };
-    config.default_retry = false;
-    config.read_timeout = None;
-    if let Some(t) = opts.request_timeout {
-        config.connect_timeout = Some(config.connect_timeout.map_or(t, |c| c.min(t)));
+impl From<ConnectError> for LiveError {
+    fn from(e: ConnectError) -> LiveError {
+        match e {
+            ConnectError::Kubeconfig(m) => LiveError::Kubeconfig(m),
+            ConnectError::Client { server, message } => LiveError::Client { server, message },
+        }
     }
-    Ok(config)
+}
+
+impl LiveOptions {
+    /// The options that pick the cluster and bound each request.
+    pub fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            request_timeout: self.request_timeout,
+        }
+    }
+}
+
+/// The kube client configuration for these options (see [`kube_api::connect::load_config`]).
+pub async fn load_config(opts: &LiveOptions) -> Result<Config, LiveError> {
+    Ok(kube_api::connect::load_config(&opts.connect_options()).await?)
 }
 
 /// The server URL as users wrote it (without kube's trailing slash).
 pub fn server_url(config: &Config) -> String {
-    config.cluster_url.to_string().trim_end_matches('/').to_owned()
+    kube_api::connect::server_url(config)
 }
 
 /// Reads the cluster of the kubeconfig.
 pub async fn read_cluster(opts: &LiveOptions) -> Result<LiveRead, LiveError> {
-    let config = load_config(opts).await?;
-    let server = server_url(&config);
-    let client = Client::try_from(config).map_err(|e| LiveError::Client {
-        server: server.clone(),
-        message: kubeconfig::safe_chain(&e),
-    })?;
-    read_with_client(client, server, opts).await
+    let api = kube_api::connect(&opts.connect_options(), opts.retry.clone()).await?;
+    read_with_api(api, opts).await
 }
 
 /// Reads the cluster behind `client` (tests may pass a client over a mock service).
@@ -382,13 +347,22 @@ pub async fn read_with_client(
     server: String,
     opts: &LiveOptions,
 ) -> Result<LiveRead, LiveError> {
-    let fetcher = Fetcher::new(client, opts.request_timeout, opts.retry.clone());
+    read_with_api(ApiClient::new(client, server, opts.request_timeout, opts.retry.clone()), opts)
+        .await
+}
+
+/// Reads the cluster behind `api`.
+pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRead, LiveError> {
+    let server = api.server.clone();
+    let fetcher = api;
     let mut notices = Vec::new();
     let mut inv = Inventory::default();
 
     // Discovery.
     let version = match fetcher
-        .get("/version", |b| serde_json::from_slice::<ServerVersion>(b).map_err(|e| e.to_string()))
+        .send_decoded(&request::discovery("/version"), |b| {
+            serde_json::from_slice::<ServerVersion>(b).map_err(|e| e.to_string())
+        })
         .await
     {
         Ok(v) => Some(v),
@@ -524,7 +498,7 @@ pub fn psp_not_served_message(version: Option<&ServerVersion>) -> String {
 }
 
 struct Ctx {
-    fetcher: Fetcher,
+    fetcher: ApiClient,
     provenance: Provenance,
     namespace: Option<String>,
     chunk_size: u32,
@@ -548,7 +522,7 @@ impl KindOutcome {
 }
 
 /// `/apis`: the group/versions the server serves; `None` when it cannot say.
-async fn served_group_versions(fetcher: &Fetcher) -> Option<BTreeSet<String>> {
+async fn served_group_versions(fetcher: &ApiClient) -> Option<BTreeSet<String>> {
     #[derive(serde::Deserialize)]
     struct GroupList {
         #[serde(default)]
@@ -565,7 +539,9 @@ async fn served_group_versions(fetcher: &Fetcher) -> Option<BTreeSet<String>> {
         group_version: String,
     }
     let list = fetcher
-        .get("/apis", |b| serde_json::from_slice::<GroupList>(b).map_err(|e| e.to_string()))
+        .send_decoded(&request::discovery("/apis"), |b| {
+            serde_json::from_slice::<GroupList>(b).map_err(|e| e.to_string())
+        })
         .await
         .ok()?;
     let mut served: BTreeSet<String> =
@@ -577,7 +553,7 @@ async fn served_group_versions(fetcher: &Fetcher) -> Option<BTreeSet<String>> {
 /// Whether `policy/v1beta1` serves `podsecuritypolicies`. Only a definite "no" (absent from
 /// `/apis`, a 404, or a resource list without it) counts as not served; when discovery cannot
 /// tell, the list itself is tried and reports its own failure.
-async fn psp_served(fetcher: &Fetcher, served: Option<&BTreeSet<String>>) -> bool {
+async fn psp_served(fetcher: &ApiClient, served: Option<&BTreeSet<String>>) -> bool {
     #[derive(serde::Deserialize)]
     struct ResourceList {
         #[serde(default)]
@@ -592,7 +568,7 @@ async fn psp_served(fetcher: &Fetcher, served: Option<&BTreeSet<String>>) -> boo
         return false;
     }
     match fetcher
-        .get("/apis/policy/v1beta1", |b| {
+        .send_decoded(&request::discovery("/apis/policy/v1beta1"), |b| {
             serde_json::from_slice::<ResourceList>(b).map_err(|e| e.to_string())
         })
         .await
@@ -613,8 +589,8 @@ async fn read_kind(ctx: &Ctx, spec: &KindSpec, bar: &ProgressBar) -> KindOutcome
     for gv in &candidates {
         match list_kind(ctx, spec, gv, bar).await {
             Ok(outcome) => return outcome,
-            Err((f, _)) if f.status_code() == Some(404) => continue,
-            Err((failure, restarts)) => {
+            Err(f) if f.error.status_code() == Some(404) => continue,
+            Err(ListFailure { error: failure, restarts }) => {
                 let mut outcome =
                     KindOutcome::unavailable(unavailable(ctx, spec, gv, &failure, restarts));
                 outcome.restarts = restarts;
@@ -633,9 +609,6 @@ async fn read_kind(ctx: &Ctx, spec: &KindSpec, bar: &ProgressBar) -> KindOutcome
     })
 }
 
-/// A failed list, with the number of restarts it made before failing.
-type ListFailure = (Failure, u32);
-
 /// Lists one kind at one group/version, page by page, restarting from the first page when a
 /// continue token expires (what has been read of the kind so far is dropped).
 async fn list_kind(
@@ -647,101 +620,64 @@ async fn list_kind(
     let seed = JsonDocumentSeed {
         defaults: ItemDefaults { kind: Some(spec.kind), api_version: Some(gv) },
     };
+    let failed = |error| ListFailure { error, restarts: 0 };
+    let namespace = ctx.namespace.as_deref().filter(|_| spec.namespaced);
+    let collection = kube_api::resource_path(gv, spec.resource, namespace).map_err(|message| {
+        failed(Failure::Invalid { method: "GET", path: spec.qualified(), message })
+    })?;
+    let mut outcome = KindOutcome::default();
     // `-n` limits namespaces to the one named: a GET of that object (404: it does not exist).
-    let single = !spec.namespaced && spec.resource == "namespaces" && ctx.namespace.is_some();
-    let mut restarts = 0;
-    'restart: loop {
-        let mut outcome = KindOutcome { restarts, ..KindOutcome::default() };
-        bar.set_position(0);
-        let mut token: Option<String> = None;
-        loop {
-            let path = if single {
-                format!(
-                    "/api/v1/namespaces/{}",
-                    encode(ctx.namespace.as_deref().unwrap_or_default())
-                )
-            } else {
-                list_path(spec, gv, ctx.namespace.as_deref(), ctx.chunk_size, token.as_deref())
-            };
-            let doc = match ctx
-                .fetcher
-                .get(&path, |b| seed.decode_slice(b).map_err(|e| e.to_string()))
-                .await
-            {
-                Ok(doc) => doc,
-                Err(f) if single && f.status_code() == Some(404) => return Ok(outcome),
-                Err(f) if f.status_code() == Some(410) && restarts < ctx.max_restarts => {
-                    restarts += 1;
-                    continue 'restart;
-                }
-                Err(f) => return Err((f, restarts)),
-            };
+    if !spec.namespaced
+        && spec.resource == "namespaces"
+        && let Some(ns) = ctx.namespace.as_deref()
+    {
+        let prepared = request::get(&ObjectRef::new(collection, ns)).map_err(failed)?;
+        let path = prepared.path();
+        match ctx
+            .fetcher
+            .send_decoded(&prepared, |b| seed.decode_slice(b).map_err(|e| e.to_string()))
+            .await
+        {
+            Ok(doc) => add_objects(ctx, &mut outcome, &path, doc.into_objects(), bar),
+            Err(f) if f.status_code() == Some(404) => {}
+            Err(f) => return Err(failed(f)),
+        }
+        return Ok(outcome);
+    }
+    let restarts = ctx
+        .fetcher
+        .list_pages(&collection, ctx.chunk_size, ctx.max_restarts, |page| {
+            if page.first {
+                outcome = KindOutcome::default();
+                bar.set_position(0);
+            }
+            let doc = seed.decode_slice(page.body).map_err(|e| e.to_string())?;
             let next = doc.continue_token().map(str::to_owned);
-            let objects = doc.into_objects();
-            bar.inc(objects.len() as u64);
-            for result in objects {
-                match result {
-                    Ok(decoded) => add_to_inventory(
-                        &mut outcome.inventory,
-                        decoded,
-                        ctx.provenance.clone(),
-                        "default",
-                    ),
-                    Err(e) => outcome.errors.push(format!("GET {path}: {e}")),
-                }
-            }
-            match next {
-                Some(next) if !single => {
-                    if token.as_deref() == Some(next.as_str()) {
-                        let failure = Failure::Decode {
-                            path,
-                            message: "the server returned the same continue token twice".into(),
-                        };
-                        return Err((failure, restarts));
-                    }
-                    token = Some(next);
-                }
-                _ => return Ok(outcome),
-            }
-        }
-    }
+            add_objects(ctx, &mut outcome, page.path, doc.into_objects(), bar);
+            Ok(next)
+        })
+        .await?;
+    outcome.restarts = restarts;
+    Ok(outcome)
 }
 
-/// `/api/v1/pods?limit=500`, `/apis/apps/v1/namespaces/web/deployments?limit=500&continue=…`.
-pub fn list_path(
-    spec: &KindSpec,
-    gv: &str,
-    namespace: Option<&str>,
-    limit: u32,
-    token: Option<&str>,
-) -> String {
-    let root = if gv.contains('/') { format!("/apis/{gv}") } else { format!("/api/{gv}") };
-    let mut path = match namespace.filter(|_| spec.namespaced) {
-        Some(ns) => format!("{root}/namespaces/{}/{}", encode(ns), spec.resource),
-        None => format!("{root}/{}", spec.resource),
-    };
-    let mut sep = '?';
-    if limit > 0 {
-        path.push_str(&format!("{sep}limit={limit}"));
-        sep = '&';
-    }
-    if let Some(t) = token {
-        path.push_str(&format!("{sep}continue={}", encode(t)));
-    }
-    path
-}
-
-/// Percent-encodes a path or query value (everything but RFC 3986 unreserved characters).
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+/// Adds the objects of one answer to the kind's inventory; undecodable ones become errors.
+fn add_objects(
+    ctx: &Ctx,
+    outcome: &mut KindOutcome,
+    path: &str,
+    objects: Vec<Result<crate::decode::Decoded, crate::decode::DecodeError>>,
+    bar: &ProgressBar,
+) {
+    bar.inc(objects.len() as u64);
+    for result in objects {
+        match result {
+            Ok(decoded) => {
+                add_to_inventory(&mut outcome.inventory, decoded, ctx.provenance.clone(), "default")
+            }
+            Err(e) => outcome.errors.push(format!("GET {path}: {e}")),
         }
     }
-    out
 }
 
 /// The inventory entry for a kind whose list failed.
@@ -780,7 +716,9 @@ fn unavailable(
             ),
         ),
         Failure::Status { code: 429 | 500..=599, .. } => (code::SERVER_ERROR, failure.to_string()),
-        Failure::Status { .. } => (code::REQUEST_FAILED, failure.to_string()),
+        Failure::Status { .. } | Failure::Invalid { .. } => {
+            (code::REQUEST_FAILED, failure.to_string())
+        }
         Failure::Timeout { .. } => (code::TIMEOUT, failure.to_string()),
         Failure::Transport { .. } => (code::UNREACHABLE, failure.to_string()),
         Failure::Decode { .. } => (code::INVALID_RESPONSE, failure.to_string()),
@@ -813,19 +751,10 @@ mod tests {
     }
 
     #[test]
-    fn list_paths() {
+    fn kind_collections() {
         let pods = &KINDS[0];
-        assert_eq!(list_path(pods, "v1", None, 500, None), "/api/v1/pods?limit=500");
-        assert_eq!(
-            list_path(pods, "v1", Some("web"), 500, Some("a+b=")),
-            "/api/v1/namespaces/web/pods?limit=500&continue=a%2Bb%3D"
-        );
-        assert_eq!(list_path(pods, "v1", None, 0, Some("t")), "/api/v1/pods?continue=t");
+        assert_eq!(kube_api::resource_path("v1", pods.resource, None).unwrap(), "/api/v1/pods");
         let crb = KINDS.iter().find(|k| k.resource == "clusterrolebindings").unwrap();
-        assert_eq!(
-            list_path(crb, "rbac.authorization.k8s.io/v1", Some("web"), 0, None),
-            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
-        );
         assert_eq!(crb.qualified(), "clusterrolebindings.rbac.authorization.k8s.io");
     }
 

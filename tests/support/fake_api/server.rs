@@ -102,8 +102,18 @@ impl Req {
     fn params_all(&self, k: &str) -> Vec<&str> {
         self.params.iter().filter(|(key, _)| key == k).map(|(_, v)| v.as_str()).collect()
     }
+    /// `dryRun=All` in the query, or (for a DELETE) `"dryRun": ["All"]` in its DeleteOptions
+    /// body, as a real API server accepts either.
     fn dry_run(&self) -> bool {
-        self.params_all("dryRun").contains(&"All")
+        if self.params_all("dryRun").contains(&"All") {
+            return true;
+        }
+        self.method == "DELETE"
+            && serde_json::from_slice::<Value>(&self.body).ok().is_some_and(|v| {
+                v.get("dryRun")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.iter().any(|d| d.as_str() == Some("All")))
+            })
     }
     /// The field manager of a non-apply write: the parameter, else the user agent's prefix.
     fn update_manager(&self) -> String {

@@ -391,7 +391,7 @@ mod tests {
         let e = kube::client::AuthError::AuthExec("Executing x failed: execMARKER".into());
         assert!(!safe_chain(&e).contains("execMARKER"));
         // Reached through request errors too.
-        assert!(!crate::source::live::http::error_chain(&e).contains("execMARKER"));
+        assert!(!crate::kube_api::error_chain(&e).contains("execMARKER"));
     }
 
     #[test]
