@@ -13,8 +13,9 @@ mod inventory;
 mod map;
 mod plan;
 mod rollback;
+mod terminal;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -172,7 +173,7 @@ impl Settings {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                io::stdout().is_terminal()
+                terminal::terminal().stdout
                     && std::env::var_os("NO_COLOR").is_none()
                     && std::env::var("TERM").is_ok_and(|t| t != "dumb")
             }
@@ -379,7 +380,11 @@ fn load_live(
         namespace: g.namespace.clone(),
         request_timeout: g.request_timeout.0,
         chunk_size: g.chunk_size,
-        progress: !g.quiet && io::stderr().is_terminal(),
+        progress: if terminal::shows_progress(g.quiet) {
+            std::sync::Arc::new(terminal::Spinners::new())
+        } else {
+            crate::edge::progress::silent()
+        },
         ..LiveOptions::default()
     };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));

@@ -6,4 +6,5 @@
 
 pub mod apply;
 pub mod kube_api;
+pub mod progress;
 pub mod source;

@@ -2,11 +2,11 @@
 //! asking. Also the helpers `diff` and `rollback` share: live options, the runtime, the
 //! confirmation prompt, the progress bar and the printing of run events.
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 
 use crate::app::{AppError, GlobalArgs, Settings, exit};
 use crate::apply::api::Cluster;
@@ -83,7 +83,7 @@ pub(super) fn confirm(question: &str, yes: bool) -> Result<bool, AppError> {
     if yes {
         return Ok(true);
     }
-    if !io::stdin().is_terminal() {
+    if !super::terminal::terminal().stdin {
         return Err(AppError::Usage(
             "refusing to write without confirmation: stdin is not a terminal; review the diff, \
              then re-run with --yes"
@@ -99,13 +99,7 @@ pub(super) fn confirm(question: &str, yes: bool) -> Result<bool, AppError> {
 
 /// A progress bar over `len` items on stderr, hidden when stderr is not a terminal or with -q.
 pub(super) fn progress(len: usize, quiet: bool) -> ProgressBar {
-    if quiet || !io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-    ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr()).with_style(style)
+    super::terminal::bar(len, quiet)
 }
 
 /// Prints run events: writes on stdout, the rest on stderr (notices not with -q), around the
@@ -394,7 +388,7 @@ pub fn run(
                 &journal_path,
                 args.force,
                 &mut report,
-                &bar,
+                &super::terminal::Bar(bar.clone()),
             ))
         };
         bar.finish_and_clear();

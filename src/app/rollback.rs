@@ -134,7 +134,7 @@ pub fn run(
                 &journal_path,
                 args.force,
                 &mut report,
-                &bar,
+                &super::terminal::Bar(bar.clone()),
             ))
         };
         bar.finish_and_clear();

@@ -2,13 +2,14 @@
 //! cluster), then doing it — dry run, journal, write, mark — one namespace or object at a time.
 //!
 //! Nothing here prints: events go to a callback the app layer provides, and progress to the
-//! [`ProgressBar`] it passes (hidden when it should not draw).
+//! [`Task`] it passes (which may draw nothing).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use indicatif::ProgressBar;
 use serde_json::Value;
+
+use crate::edge::progress::Task;
 
 use crate::apply::api::{ApiError, Cluster, LiveNamespace, ObjectRef, PatchKind};
 use crate::apply::enforce::{self, Verdict};
@@ -346,25 +347,25 @@ pub async fn run_apply(
     journal_path: &Path,
     force: bool,
     report: &mut dyn FnMut(Event),
-    progress: &ProgressBar,
+    progress: &dyn Task,
 ) -> RunOutcome {
     let mut run = Run { cluster, journal, journal_path, report, outcome: RunOutcome::default() };
     for ns in &work.namespaces {
-        progress.set_message(ns.namespace.clone());
+        progress.set_message(&ns.namespace);
         if let Err(Stop::Run) = apply_namespace(&mut run, ns, force).await {
             return run.outcome;
         }
         progress.inc(1);
     }
     for c in &work.create {
-        progress.set_message(c.key.to_string());
+        progress.set_message(&c.key.to_string());
         if let Err(Stop::Run) = create_object(&mut run, c).await {
             return run.outcome;
         }
         progress.inc(1);
     }
     for d in &work.delete {
-        progress.set_message(d.key.to_string());
+        progress.set_message(&d.key.to_string());
         if let Err(Stop::Run) = delete_object(&mut run, d).await {
             return run.outcome;
         }
@@ -753,7 +754,7 @@ pub async fn run_rollback(
     journal_path: &Path,
     force: bool,
     report: &mut dyn FnMut(Event),
-    progress: &ProgressBar,
+    progress: &dyn Task,
 ) -> RunOutcome {
     let mut run = Run { cluster, journal, journal_path, report, outcome: RunOutcome::default() };
     // Each namespace's resourceVersion as it moves with our own writes.
@@ -764,7 +765,7 @@ pub async fn run_rollback(
     for item in items {
         let result = match &item.action {
             RollbackAction::Labels { namespace, resource_version, decision, .. } => {
-                progress.set_message(namespace.clone());
+                progress.set_message(namespace);
                 let rv =
                     versions.get(namespace).cloned().unwrap_or_else(|| resource_version.clone());
                 match restore_labels(&mut run, item, namespace, &rv, decision, force).await {
@@ -785,13 +786,13 @@ pub async fn run_rollback(
                 run.save()
             }
             RollbackAction::Delete { key, live } => {
-                progress.set_message(key.to_string());
+                progress.set_message(&key.to_string());
                 // What this run re-created is newer than what was read before it.
                 let live = recreated.get(key).or(live.as_ref());
                 undo_create(&mut run, item, key, live).await
             }
             RollbackAction::Recreate { key, manifest, exists } => {
-                progress.set_message(key.to_string());
+                progress.set_message(&key.to_string());
                 match undo_delete(&mut run, item, key, manifest, *exists).await {
                     Ok(Some(body)) => {
                         recreated.insert(key.clone(), body);

@@ -25,9 +25,10 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+
+use crate::edge::progress::{self, Progress, Task};
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kube::{Client, Config};
 
 use crate::decode::add_to_inventory;
@@ -242,8 +243,8 @@ pub struct LiveOptions {
     pub retry: RetryPolicy,
     /// Times one kind's list may restart after its continue token expired (410).
     pub max_restarts: u32,
-    /// Draw progress bars on stderr (the app decides: a terminal and no `-q`).
-    pub progress: bool,
+    /// Progress of each kind's listing (the app decides how, or whether, to show it).
+    pub progress: Arc<dyn Progress>,
 }
 
 impl Default for LiveOptions {
@@ -257,7 +258,7 @@ impl Default for LiveOptions {
             concurrency: 4,
             retry: RetryPolicy::default(),
             max_restarts: 3,
-            progress: false,
+            progress: progress::silent(),
         }
     }
 }
@@ -392,13 +393,6 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
         served,
     });
 
-    let multi = MultiProgress::with_draw_target(if opts.progress {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    });
-    let style = ProgressStyle::with_template(BAR_TEMPLATE)
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
     let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let mut outcomes: Vec<Option<KindOutcome>> = (0..KINDS.len()).map(|_| None).collect();
@@ -411,21 +405,16 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
             }));
             continue;
         }
-        let bar = multi.add(
-            ProgressBar::no_length()
-                .with_style(style.clone())
-                .with_prefix(spec.qualified())
-                .with_message("queued"),
-        );
+        let bar = opts.progress.task(&spec.qualified());
         let ctx = Arc::clone(&ctx);
         let semaphore = Arc::clone(&semaphore);
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             bar.set_message("");
-            let outcome = read_kind(&ctx, spec, &bar).await;
+            let outcome = read_kind(&ctx, spec, bar.as_ref()).await;
             match &outcome.unavailable {
-                None => bar.finish_with_message("done"),
-                Some(u) => bar.abandon_with_message(u.code.reason()),
+                None => bar.finish("done"),
+                Some(u) => bar.abandon(u.code.reason()),
             }
             (index, outcome)
         });
@@ -436,7 +425,7 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
-    let _ = multi.clear();
+    opts.progress.clear();
 
     let mut errors = Vec::new();
     let mut restarts = 0;
@@ -479,9 +468,6 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
         requests: ctx.fetcher.requests_sent(),
     })
 }
-
-/// One progress line per kind: `      deployments.apps ⠁ 1,234 read done`.
-const BAR_TEMPLATE: &str = "{prefix:>40} {spinner} {human_pos} read {msg}";
 
 /// The notice for a cluster that no longer serves PSPs.
 pub fn psp_not_served_message(version: Option<&ServerVersion>) -> String {
@@ -579,7 +565,7 @@ async fn psp_served(fetcher: &ApiClient, served: Option<&BTreeSet<String>>) -> b
 }
 
 /// Reads one kind, trying its group/versions in order.
-async fn read_kind(ctx: &Ctx, spec: &KindSpec, bar: &ProgressBar) -> KindOutcome {
+async fn read_kind(ctx: &Ctx, spec: &KindSpec, bar: &dyn Task) -> KindOutcome {
     let candidates: Vec<&str> = spec
         .versions
         .iter()
@@ -615,7 +601,7 @@ async fn list_kind(
     ctx: &Ctx,
     spec: &KindSpec,
     gv: &str,
-    bar: &ProgressBar,
+    bar: &dyn Task,
 ) -> Result<KindOutcome, ListFailure> {
     let seed = JsonDocumentSeed {
         defaults: ItemDefaults { kind: Some(spec.kind), api_version: Some(gv) },
@@ -649,7 +635,7 @@ async fn list_kind(
         .list_pages(&collection, ctx.chunk_size, ctx.max_restarts, |page| {
             if page.first {
                 outcome = KindOutcome::default();
-                bar.set_position(0);
+                bar.reset();
             }
             let doc = seed.decode_slice(page.body).map_err(|e| e.to_string())?;
             let next = doc.continue_token().map(str::to_owned);
@@ -667,7 +653,7 @@ fn add_objects(
     outcome: &mut KindOutcome,
     path: &str,
     objects: Vec<Result<crate::decode::Decoded, crate::decode::DecodeError>>,
-    bar: &ProgressBar,
+    bar: &dyn Task,
 ) {
     bar.inc(objects.len() as u64);
     for result in objects {
@@ -756,11 +742,6 @@ mod tests {
         assert_eq!(kube_api::resource_path("v1", pods.resource, None).unwrap(), "/api/v1/pods");
         let crb = KINDS.iter().find(|k| k.resource == "clusterrolebindings").unwrap();
         assert_eq!(crb.qualified(), "clusterrolebindings.rbac.authorization.k8s.io");
-    }
-
-    #[test]
-    fn progress_template_is_valid() {
-        assert!(ProgressStyle::with_template(BAR_TEMPLATE).is_ok());
     }
 
     #[test]
