@@ -293,26 +293,13 @@ impl LiveRead {
 /// A failure that stops the live read as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
-    #[error(
-        "cannot load the kubeconfig: {0} (pass --kubeconfig PATH or set KUBECONFIG to read a \
-         cluster, or -f PATH to read files)"
-    )]
-    Kubeconfig(String),
-    #[error("cannot create a client for {server}: {message}")]
-    Client { server: String, message: String },
+    /// No client: the kubeconfig or the client could not be set up.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error("cannot reach the cluster at {server}: {failure}")]
     Unreachable { server: String, failure: Failure },
     #[error("the cluster at {server} rejected the credentials of the kubeconfig user: {failure}")]
     Unauthorized { server: String, failure: Failure },
-}
-
-impl From<ConnectError> for LiveError {
-    fn from(e: ConnectError) -> LiveError {
-        match e {
-            ConnectError::Kubeconfig(m) => LiveError::Kubeconfig(m),
-            ConnectError::Client { server, message } => LiveError::Client { server, message },
-        }
-    }
 }
 
 impl LiveOptions {
