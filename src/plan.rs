@@ -18,16 +18,17 @@ pub mod files;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use crate::discover::{self, Discovery};
 use crate::findings::{Code, Finding, ObjectRef};
 use crate::model::inventory::{Inventory, PodKind, PodObject};
-use crate::model::level::{Level, Version};
+use crate::model::level::{Level, LevelOrNone, Version};
 use crate::pss;
 
 /// The JSON schema version of `plan.json` and `plan -o json`. Bump on incompatible change.
-pub const PLAN_SCHEMA_VERSION: &str = "psa-migrate.plan/v1";
+pub const PLAN_SCHEMA_VERSION: &str = "psa-migrate.plan/v2";
 
 /// The namespace label keys Pod Security Admission reads.
 pub const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
@@ -131,7 +132,8 @@ fn level_or_none<S: Serializer>(level: &Option<Level>, s: S) -> Result<S::Ok, S:
 }
 
 /// An object's verdict, for the lists a reviewer reads.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ObjectVerdict {
     pub kind: PodKind,
     pub name: String,
@@ -143,7 +145,7 @@ pub struct ObjectVerdict {
 }
 
 /// Whether the input is known to hold everything a namespace's plan depends on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CoverageStatus {
     /// Its pods, workloads and the RBAC objects and PSPs were listed (every live read; offline
@@ -154,7 +156,8 @@ pub enum CoverageStatus {
 }
 
 /// How much of a namespace the input covers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Coverage {
     pub status: CoverageStatus,
     /// The resources not known to be complete for this namespace (`pods`, `deployments.apps`,
@@ -167,14 +170,16 @@ pub struct Coverage {
 }
 
 /// A namespace the input refers to but does not hold: never labelled.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct NotPlanned {
     pub name: String,
     pub reason: String,
 }
 
 /// The plan for one namespace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct NamespacePlan {
     pub name: String,
     pub coverage: Coverage,
@@ -184,6 +189,7 @@ pub struct NamespacePlan {
     /// Pod Security labels the namespace has now.
     pub current_labels: BTreeMap<String, String>,
     #[serde(serialize_with = "level_or_none")]
+    #[schemars(with = "LevelOrNone")]
     pub psp_level: Option<Level>,
     pub pods_level: Level,
     pub enforce: Level,
@@ -233,7 +239,8 @@ impl NamespacePlan {
 }
 
 /// Cluster-wide defaults and exemptions for the PodSecurity admission plugin.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct AdmissionPlan {
     /// `pod-security.admission.config.k8s.io/<version>` for the cluster.
     pub config_api_version: &'static str,
@@ -252,7 +259,8 @@ pub struct AdmissionPlan {
 }
 
 /// Step 3: the official per-namespace PSP bypass, for clusters still running PSP admission.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct BypassPlan {
     pub psp: &'static str,
     pub cluster_role: &'static str,
@@ -261,7 +269,8 @@ pub struct BypassPlan {
 }
 
 /// Step 4: what to delete once the PSP admission plugin is off, and what needs a manual edit.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CleanupPlan {
     /// Exactly what step 4 deletes, in deletion order (bindings, roles, PSPs): the PSPs and
     /// RBAC objects that grant nothing but `use` on PSPs, and what step 3 created (its
@@ -274,7 +283,8 @@ pub struct CleanupPlan {
 }
 
 /// One row of the PSP → level table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PolicyRow {
     pub name: String,
     pub level: Level,
@@ -283,9 +293,9 @@ pub struct PolicyRow {
 }
 
 /// The whole plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Plan {
-    #[serde(rename = "schemaVersion")]
     pub schema_version: &'static str,
     pub name: String,
     /// The version enforce labels are pinned to.
