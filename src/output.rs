@@ -5,6 +5,7 @@ pub mod check;
 pub mod inventory;
 pub mod map;
 pub mod plan;
+pub mod schema;
 
 use std::io::{self, Write};
 
