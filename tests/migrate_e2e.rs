@@ -252,6 +252,7 @@ fn plan_diff_apply_diff_noop_rollback() {
     }
     let journal = env.journal();
     assert_eq!(journal["schemaVersion"], "psa-migrate.journal/v2");
+    crate::support::schema::assert_valid("journal", &journal, "the journal after apply");
     let labels = entries(&journal, "labels");
     assert_eq!(labels.len(), 18, "9 namespaces × 2 steps");
     assert!(labels.iter().all(|e| e["state"] == "applied"), "{journal:#}");
@@ -628,6 +629,7 @@ fn step_4_cleanup_refused_while_pods_use_psps_then_forced_and_rolled_back() {
     );
     assert!(delete.iter().all(|r| get(r).is_none()));
     let journal = env.journal();
+    crate::support::schema::assert_valid("journal", &journal, "the journal after step 4");
     let deleted = entries(&journal, "delete");
     assert_eq!(deleted.len(), delete.len());
     assert!(deleted.iter().all(|e| e["manifest"]["metadata"]["name"].is_string()));

@@ -12,8 +12,7 @@ use crate::output::{Format, write_json, write_yaml};
 /// Options of `schema`.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// The document: check, inventory, map, plan or journal. Without it, the documents are
-    /// listed.
+    /// The document; without it, the documents are listed.
     #[arg(value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(DOCUMENTS.map(|d| d.name)))]
     pub name: Option<String>,
     /// List the documents and their schema versions.
