@@ -9,7 +9,7 @@
 //! Per namespace, a pod may be admitted by a PSP its service account may use, or one every
 //! requester may use (`system:authenticated`, which every requester — controllers included —
 //! carries). Grants only to named users or other groups (`system:masters`, …) matter only for
-//! pods people create directly and are listed apart; they do not count towards `psp_level`.
+//! pods people create directly and are listed apart; they do not count towards `pspLevel`.
 //!
 //! Pure: no I/O.
 
@@ -276,7 +276,7 @@ pub struct NamespaceAccess {
     pub every_requester_psps: Vec<PspUse>,
     /// PSPs usable here only by named users, other groups or other namespaces' service accounts.
     pub requester_only_psps: Vec<PspUse>,
-    /// Least restrictive practical level among `usable_psps`; `none` when empty.
+    /// Least restrictive practical level among `usablePsps`; `none` when empty.
     #[serde(serialize_with = "level_or_none")]
     #[schemars(with = "LevelOrNone")]
     pub psp_level: Option<Level>,

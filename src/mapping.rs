@@ -3,7 +3,7 @@
 //!
 //! A PSP's level is the least restrictive level any of its fields forces (see [`table::TABLE`],
 //! one row per field and annotation). Both readings are always computed: `level` (practical,
-//! the default) and `strict_level`; they differ only in the two waived implicit defaults, which
+//! the default) and `strictLevel`; they differ only in the two waived implicit defaults, which
 //! the practical reading lists under `assumptions`.
 //!
 //! Pure: no I/O.

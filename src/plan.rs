@@ -2,12 +2,12 @@
 //! stands in the way; the cluster-wide AdmissionConfiguration; the PSP bypass and the clean-up.
 //!
 //! The rules (never reject what runs now, never forbid what PSP allowed):
-//! * `psp_level` — the least restrictive practical level among the PSPs the namespace's pods may
+//! * `pspLevel` — the least restrictive practical level among the PSPs the namespace's pods may
 //!   use (through its service accounts or `system:authenticated`); `none` when none.
-//! * `pods_level` — the most restrictive level every live pod and live workload template of the
+//! * `podsLevel` — the most restrictive level every live pod and live workload template of the
 //!   namespace passes at the enforce version. Templates count because PSP mutated the pods that
 //!   run now and PSA does not mutate: the next rollout is judged on the template as written.
-//! * enforce = the less restrictive of the two (`pods_level` alone when `psp_level` is none, or
+//! * enforce = the less restrictive of the two (`podsLevel` alone when `pspLevel` is none, or
 //!   with `--tighten`); audit = warn = the more restrictive, so teams see what to fix.
 //! * Existing labels are kept unless the plan is stricter; a looser enforce than an existing
 //!   label needs `--allow-loosen`.
@@ -73,7 +73,7 @@ pub struct PlanOptions {
     pub name: String,
     /// The version enforce is pinned to: the cluster's minor version, or `latest`.
     pub enforce_version: Version,
-    /// Enforce what the pods need (`pods_level`) even when PSP allowed less.
+    /// Enforce what the pods need (`podsLevel`) even when PSP allowed less.
     pub tighten: bool,
     /// Allow planning a looser enforce level than a namespace's existing label.
     pub allow_loosen: bool,
@@ -83,7 +83,7 @@ pub struct PlanOptions {
     /// Treat the input as complete (`--assume-complete`): the user asserts it holds every
     /// pod, workload, RBAC object and PSP of the cluster.
     pub assume_complete: bool,
-    /// Whether `enforce_version` came from the cluster, the export or `--cluster-version`.
+    /// Whether `enforceVersion` came from the cluster, the export or `--cluster-version`.
     pub cluster_version_known: bool,
 }
 
@@ -194,8 +194,8 @@ pub struct NamespacePlan {
     pub pods_level: Level,
     pub enforce: Level,
     pub enforce_version: Version,
-    /// Enforce is less restrictive than what every live object already passes (`pods_level`):
-    /// a PSP usable here allowed more. `--tighten` enforces `pods_level` instead.
+    /// Enforce is less restrictive than what every live object already passes (`podsLevel`):
+    /// a PSP usable here allowed more. `--tighten` enforces `podsLevel` instead.
     pub loosens: bool,
     pub audit: Level,
     pub audit_version: Version,
@@ -414,18 +414,18 @@ fn settle(
 /// How many objects a reason names before it says "and N more".
 const NAMED_IN_REASON: usize = 3;
 
-/// Why `psp_level` is what it is: the loosest usable PSP and the fields that force its level.
+/// Why `pspLevel` is what it is: the loosest usable PSP and the fields that force its level.
 fn psp_reason(
     ns: &discover::NamespaceAccess,
     mappings: &BTreeMap<String, crate::mapping::PolicyMapping>,
 ) -> String {
     let Some(level) = ns.psp_level else {
-        return "no PSP is usable here (psp_level none)".into();
+        return "no PSP is usable here (pspLevel none)".into();
     };
     let loosest: Vec<&str> =
         ns.usable_psps.iter().filter(|p| p.level == Some(level)).map(|p| p.psp.as_str()).collect();
     let Some(m) = loosest.first().and_then(|name| mappings.get(*name)) else {
-        return format!("PSPs usable here allow {level} (psp_level)");
+        return format!("PSPs usable here allow {level} (pspLevel)");
     };
     let fields: Vec<String> = m
         .reasons
@@ -442,13 +442,13 @@ fn psp_reason(
         String::new()
     };
     if fields.is_empty() {
-        return format!("psp_level {level}: `{}` is usable here{others}", m.name);
+        return format!("pspLevel {level}: `{}` is usable here{others}", m.name);
     }
     let mut named = fields.iter().take(NAMED_IN_REASON).cloned().collect::<Vec<_>>().join("; ");
     if fields.len() > NAMED_IN_REASON {
         named.push_str(&format!("; and {} more fields", fields.len() - NAMED_IN_REASON));
     }
-    format!("psp_level {level}: {named}{others}")
+    format!("pspLevel {level}: {named}{others}")
 }
 
 /// `spec.allowedCapabilities` → `allowedCapabilities`; annotations stay as they are.
@@ -456,15 +456,15 @@ fn field_name(field: &str) -> &str {
     field.strip_prefix("spec.").unwrap_or(field)
 }
 
-/// Why `pods_level` is what it is: the live objects that fail the next stricter level.
+/// Why `podsLevel` is what it is: the live objects that fail the next stricter level.
 fn pods_reason(live: &[&PodObject], pods_level: Level, version: Version) -> String {
     if live.is_empty() {
-        return "nothing live runs here (no running pod, no live workload): pods_level restricted"
+        return "nothing live runs here (no running pod, no live workload): podsLevel restricted"
             .into();
     }
     let Some(stricter) = pods_level.next_stricter() else {
         return format!(
-            "pods_level restricted: all {} pass restricted at {version}",
+            "podsLevel restricted: all {} pass restricted at {version}",
             count(live.len(), "live object", "live objects")
         );
     };
@@ -480,7 +480,7 @@ fn pods_reason(live: &[&PodObject], pods_level: Level, version: Version) -> Stri
     if forcing.len() > NAMED_IN_REASON {
         named.push_str(&format!("; and {} more", forcing.len() - NAMED_IN_REASON));
     }
-    format!("pods_level {pods_level}: fails {stricter} at {version}: {named}")
+    format!("podsLevel {pods_level}: fails {stricter} at {version}: {named}")
 }
 
 /// `1 namespace`, `2 namespaces`.
@@ -672,7 +672,7 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
                 Code::PlanLoosens,
                 ObjectRef::new("Namespace", None, &p.name),
                 format!(
-                    "enforce {} is less restrictive than pods_level {}; --tighten enforces {}",
+                    "enforce {} is less restrictive than podsLevel {}; --tighten enforces {}",
                     p.enforce, p.pods_level, p.pods_level
                 ),
             ));

@@ -219,7 +219,7 @@ status: {phase: Running}
         "{reasons:?}"
     );
     assert!(
-        reasons[1].starts_with("pods_level baseline: fails restricted at v1.24: Pod web ("),
+        reasons[1].starts_with("podsLevel baseline: fails restricted at v1.24: Pod web ("),
         "{reasons:?}"
     );
     assert!(reasons.iter().any(|r| r.starts_with("loosens:")), "{reasons:?}");
