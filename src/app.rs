@@ -13,6 +13,7 @@ mod inventory;
 mod map;
 mod plan;
 mod rollback;
+mod schema;
 mod terminal;
 
 use std::io::{self, Write};
@@ -140,6 +141,9 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Undo what apply wrote, from DIR/journal.json, newest first.
     Rollback(rollback::RollbackArgs),
+    /// Print the JSON Schema of an output document (check, inventory, map, plan, journal), or
+    /// list them. Reads no input and no kubeconfig.
+    Schema(schema::SchemaArgs),
 }
 
 #[derive(Debug, Args)]
@@ -220,6 +224,7 @@ pub fn run() -> ExitCode {
         Command::Diff(args) => diff::run(&cli.global, args, &settings, &mut out),
         Command::Apply(args) => apply::run(&cli.global, args, &settings, &mut out),
         Command::Rollback(args) => rollback::run(&cli.global, args, &settings, &mut out),
+        Command::Schema(args) => schema::run(&cli.global, args, &settings, &mut out),
     };
     let _ = out.flush();
     match result {

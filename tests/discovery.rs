@@ -65,22 +65,22 @@ const ML: &str = "testdata/clusters/ml-platform";
 #[test]
 fn ml_platform_service_account_paths_and_levels() {
     let r = json(&["inventory", "-f", ML, "-o", "json"]);
-    assert_eq!(r["schemaVersion"], "psa-migrate.inventory/v1");
-    assert_eq!(r["server_version"], "v1.24.17");
+    assert_eq!(r["schemaVersion"], "psa-migrate.inventory/v2");
+    assert_eq!(r["serverVersion"], "v1.24.17");
 
     // ml-workloads: ml-workload-sa may use ml-workload-psp via RoleBinding
     // ml-workload-rolebinding → Role ml-workload-role (a rule in the extensions group).
     let ml = namespace(&r, "ml-workloads");
-    let sa = ml["service_accounts"]
+    let sa = ml["serviceAccounts"]
         .as_array()
         .unwrap()
         .iter()
         .find(|s| s["name"] == "ml-workload-sa")
         .unwrap();
     let usable: Vec<&str> =
-        sa["usable_psps"].as_array().unwrap().iter().map(|u| u["psp"].as_str().unwrap()).collect();
+        sa["usablePsps"].as_array().unwrap().iter().map(|u| u["psp"].as_str().unwrap()).collect();
     assert_eq!(usable, ["ml-workload-psp", "restricted"]);
-    let via = &sa["usable_psps"][0]["via"][0];
+    let via = &sa["usablePsps"][0]["via"][0];
     assert_eq!(
         via["binding"],
         serde_json::json!({"kind": "RoleBinding", "namespace": "ml-workloads", "name": "ml-workload-rolebinding"})
@@ -96,18 +96,18 @@ fn ml_platform_service_account_paths_and_levels() {
     // Every service account gets restricted from the cluster-wide system:serviceaccounts grant;
     // default gets nothing else.
     let default =
-        ml["service_accounts"].as_array().unwrap().iter().find(|s| s["name"] == "default").unwrap();
-    assert_eq!(default["usable_psps"].as_array().unwrap().len(), 1);
-    assert_eq!(ml["psp_level"], "baseline");
-    assert_eq!(ml["psp_strict_level"], "privileged");
-    assert_eq!(ml["pods_by_psp"], serde_json::json!({"ml-workload-psp": 5, "restricted": 2}));
+        ml["serviceAccounts"].as_array().unwrap().iter().find(|s| s["name"] == "default").unwrap();
+    assert_eq!(default["usablePsps"].as_array().unwrap().len(), 1);
+    assert_eq!(ml["pspLevel"], "baseline");
+    assert_eq!(ml["pspStrictLevel"], "privileged");
+    assert_eq!(ml["podsByPsp"], serde_json::json!({"ml-workload-psp": 5, "restricted": 2}));
 
     let levels: Vec<(String, String)> = r["namespaces"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| {
-            (n["name"].as_str().unwrap().to_owned(), n["psp_level"].as_str().unwrap().to_owned())
+            (n["name"].as_str().unwrap().to_owned(), n["pspLevel"].as_str().unwrap().to_owned())
         })
         .collect();
     let want = [
@@ -128,7 +128,7 @@ fn ml_platform_service_account_paths_and_levels() {
     // Grants to named users only (alice, bob in notebooks; system:masters everywhere) do not
     // count towards the level, but are listed.
     let nb = namespace(&r, "notebooks");
-    let only: Vec<&str> = nb["requester_only_psps"]
+    let only: Vec<&str> = nb["requesterOnlyPsps"]
         .as_array()
         .unwrap()
         .iter()
@@ -138,16 +138,16 @@ fn ml_platform_service_account_paths_and_levels() {
 
     // The aggregated ClusterRole ml-psp-users (empty rules) aggregates ml-workload-psp.
     let inference = namespace(&r, "inference");
-    let ms = inference["service_accounts"]
+    let ms = inference["serviceAccounts"]
         .as_array()
         .unwrap()
         .iter()
         .find(|s| s["name"] == "model-server")
         .unwrap();
-    assert_eq!(ms["usable_psps"][0]["psp"], "ml-workload-psp");
-    assert_eq!(ms["usable_psps"][0]["via"][0]["aggregated_from"], "ml-psp-users:ml-workload-psp");
+    assert_eq!(ms["usablePsps"][0]["psp"], "ml-workload-psp");
+    assert_eq!(ms["usablePsps"][0]["via"][0]["aggregatedFrom"], "ml-psp-users:ml-workload-psp");
 
-    assert!(r["ignored_kinds"]["Service"].as_u64().unwrap() > 0);
+    assert!(r["ignoredKinds"]["Service"].as_u64().unwrap() > 0);
 }
 
 #[test]
@@ -168,12 +168,9 @@ fn ml_platform_findings_and_mutation() {
     assert_eq!(findings(&r, "psp-not-usable"), ["PodSecurityPolicy legacy-psp"]);
     assert_eq!(findings(&r, "rbac-grant-all-psps"), ["ClusterRole cluster-admin"]);
     // The typo'd role never granted privileged: etl-runner pods got restricted.
-    assert_eq!(
-        namespace(&r, "data-pipelines")["pods_by_psp"],
-        serde_json::json!({"restricted": 2})
-    );
+    assert_eq!(namespace(&r, "data-pipelines")["podsByPsp"], serde_json::json!({"restricted": 2}));
 
-    let wl: Vec<(String, bool)> = r["mutated_workloads"]
+    let wl: Vec<(String, bool)> = r["mutatedWorkloads"]
         .as_array()
         .unwrap()
         .iter()
@@ -185,7 +182,7 @@ fn ml_platform_findings_and_mutation() {
                     w["namespace"].as_str().unwrap(),
                     w["name"].as_str().unwrap()
                 ),
-                w["relies_on_psp"].as_bool().unwrap(),
+                w["reliesOnPsp"].as_bool().unwrap(),
             )
         })
         .collect();
@@ -193,7 +190,7 @@ fn ml_platform_findings_and_mutation() {
     assert!(wl.contains(&("CronJob ml-workloads/nightly-retrain".into(), true)), "{wl:?}");
     // baseline-notebooks mutates nothing: the fsGroup came from elsewhere.
     assert!(wl.contains(&("StatefulSet notebooks/jupyter-bob".into(), false)), "{wl:?}");
-    let bob = r["mutated_workloads"]
+    let bob = r["mutatedWorkloads"]
         .as_array()
         .unwrap()
         .iter()
@@ -202,7 +199,7 @@ fn ml_platform_findings_and_mutation() {
     assert!(bob["explanation"].as_str().unwrap().contains("has no mutating field"));
     assert_eq!(bob["pods"][0]["differences"][0]["field"], "spec.securityContext.fsGroup");
 
-    let cleanup: Vec<&str> = r["cleanup"]["psp_only_roles"]
+    let cleanup: Vec<&str> = r["cleanup"]["pspOnlyRoles"]
         .as_array()
         .unwrap()
         .iter()
@@ -243,17 +240,17 @@ fn fail_on_threshold() {
 fn legacy_eks_authenticated_grant_reaches_every_pod() {
     let r = json(&["inventory", "-f", "testdata/clusters/legacy-eks", "-o", "json"]);
     for ns in r["namespaces"].as_array().unwrap() {
-        assert_eq!(ns["psp_level"], "privileged", "{}", ns["name"]);
-        assert_eq!(ns["every_requester_psps"][0]["psp"], "eks.privileged");
+        assert_eq!(ns["pspLevel"], "privileged", "{}", ns["name"]);
+        assert_eq!(ns["everyRequesterPsps"][0]["psp"], "eks.privileged");
     }
     // The service-account identity does not carry system:authenticated.
     let storefront = namespace(&r, "storefront");
-    for sa in storefront["service_accounts"].as_array().unwrap() {
-        assert!(sa["usable_psps"].as_array().unwrap().is_empty(), "{sa}");
+    for sa in storefront["serviceAccounts"].as_array().unwrap() {
+        assert!(sa["usablePsps"].as_array().unwrap().is_empty(), "{sa}");
     }
     // extensions/v1beta1 PSPs are read and granted through a wildcard role in payments.
     let payments = namespace(&r, "payments");
-    let usable: Vec<&str> = payments["usable_psps"]
+    let usable: Vec<&str> = payments["usablePsps"]
         .as_array()
         .unwrap()
         .iter()
@@ -267,7 +264,7 @@ fn post_125_has_no_psp_level() {
     let r = json(&["inventory", "-f", "testdata/clusters/post-125", "-o", "json"]);
     assert!(r["psps"].as_array().unwrap().is_empty());
     for ns in r["namespaces"].as_array().unwrap() {
-        assert_eq!(ns["psp_level"], "none");
+        assert_eq!(ns["pspLevel"], "none");
     }
     assert_eq!(
         findings(&r, "rbac-grant-unknown-psp"),
@@ -286,7 +283,7 @@ fn levels_of(report: &Value) -> Vec<(String, String, String)> {
             (
                 p["name"].as_str().unwrap().to_owned(),
                 p["level"].as_str().unwrap().to_owned(),
-                p["strict_level"].as_str().unwrap().to_owned(),
+                p["strictLevel"].as_str().unwrap().to_owned(),
             )
         })
         .collect()
@@ -307,7 +304,7 @@ fn map_docs_examples_from_stdin() {
         cmd().args(["map", "-f", "-", "-o", "json"]).write_stdin(input.clone()).output().unwrap();
     assert!(out.status.success());
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(r["schemaVersion"], "psa-migrate.map/v1");
+    assert_eq!(r["schemaVersion"], "psa-migrate.map/v2");
     let s = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
     assert_eq!(
         levels_of(&r),
@@ -319,7 +316,7 @@ fn map_docs_examples_from_stdin() {
     );
     let restricted = &r["policies"][2];
     assert_eq!(restricted["assumptions"][0]["field"], "spec.seLinux");
-    assert!(!restricted["mutating_fields"].as_array().unwrap().is_empty());
+    assert!(!restricted["mutatingFields"].as_array().unwrap().is_empty());
 
     // --strict: the text headline uses the strict level; JSON still carries both.
     let out =
@@ -371,9 +368,161 @@ fn snapshot_ml_platform_inventory_text() {
     insta::assert_snapshot!(run(&["inventory", "-f", ML], 0));
 }
 
+/// The demo cluster's inventory as JSON: what matters asserted, with small snapshots of one
+/// mutated workload and of the clean-up candidates.
 #[test]
-fn snapshot_ml_platform_inventory_json() {
-    insta::assert_snapshot!(run(&["inventory", "-f", ML, "-o", "json"], 0));
+fn ml_platform_inventory_json() {
+    let r = json(&["inventory", "-f", ML, "-o", "json"]);
+    assert_eq!(r["schemaVersion"], "psa-migrate.inventory/v2");
+    let len = |key: &str| r[key].as_array().map_or(0, Vec::len);
+    let counts: Vec<usize> =
+        ["psps", "grants", "namespaces", "mutatedWorkloads", "findings"].map(len).into();
+    assert_eq!(counts, [6, 16, 9, 6, 15]);
+    assert!(r.get("unavailable").is_none(), "offline input: nothing unavailable");
+    assert_eq!(
+        r["ignoredKinds"],
+        serde_json::json!({"ConfigMap": 5, "PriorityClass": 1, "Secret": 1, "Service": 7})
+    );
+
+    // name, level, strictLevel, mutating, granted, pods admitted.
+    let psps: Vec<(String, String, String, bool, bool, u64)> = r["psps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["level"].as_str().unwrap().to_owned(),
+                p["strictLevel"].as_str().unwrap().to_owned(),
+                p["mutating"].as_bool().unwrap(),
+                p["granted"].as_bool().unwrap(),
+                p["pods"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expect = |n: &str, l: &str, s: &str, m: bool, g: bool, p: u64| {
+        (n.to_owned(), l.to_owned(), s.to_owned(), m, g, p)
+    };
+    assert_eq!(
+        psps,
+        [
+            expect("baseline-notebooks", "baseline", "privileged", false, true, 2),
+            expect("legacy-psp", "privileged", "privileged", false, true, 0),
+            expect("ml-workload-psp", "baseline", "privileged", true, true, 5),
+            expect("monitoring-hostaccess", "privileged", "privileged", false, true, 5),
+            expect("privileged", "privileged", "privileged", false, true, 12),
+            expect("restricted", "restricted", "privileged", true, true, 9),
+        ]
+    );
+
+    // Per namespace: the PSP-derived level (practical, strict) and pods per admitting PSP.
+    let levels: Vec<(&str, &str, &str, &Value)> = r["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            assert_eq!(n["exists"], true, "{}", n["name"]);
+            assert_eq!(n["podsWithoutPsp"], 0, "{}", n["name"]);
+            (
+                n["name"].as_str().unwrap(),
+                n["pspLevel"].as_str().unwrap(),
+                n["pspStrictLevel"].as_str().unwrap(),
+                &n["podsByPsp"],
+            )
+        })
+        .collect();
+    use serde_json::json as j;
+    let none = j!({});
+    let expected = [
+        ("data-pipelines", "restricted", "privileged", &j!({"restricted": 2})),
+        ("default", "restricted", "privileged", &j!({"privileged": 1})),
+        ("inference", "baseline", "privileged", &j!({"restricted": 4})),
+        ("kube-node-lease", "restricted", "privileged", &none),
+        ("kube-public", "restricted", "privileged", &none),
+        ("kube-system", "privileged", "privileged", &j!({"privileged": 10})),
+        ("ml-workloads", "baseline", "privileged", &j!({"ml-workload-psp": 5, "restricted": 2})),
+        (
+            "monitoring",
+            "privileged",
+            "privileged",
+            &j!({"monitoring-hostaccess": 5, "privileged": 1, "restricted": 1}),
+        ),
+        ("notebooks", "baseline", "privileged", &j!({"baseline-notebooks": 2})),
+    ];
+    assert_eq!(levels, expected);
+
+    // Mutated workloads: which rely on PSP mutation, and through which PSP.
+    let mutated: Vec<String> = r["mutatedWorkloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {}/{} reliesOnPsp={} psps={}",
+                m["kind"].as_str().unwrap(),
+                m["namespace"].as_str().unwrap(),
+                m["name"].as_str().unwrap(),
+                m["reliesOnPsp"],
+                m["psps"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        mutated,
+        [
+            "Deployment data-pipelines/etl-runner reliesOnPsp=true psps=[\"restricted\"]",
+            "Deployment inference/model-server reliesOnPsp=true psps=[\"restricted\"]",
+            "ReplicationController inference/legacy-batch-scorer reliesOnPsp=true psps=[\"restricted\"]",
+            "CronJob ml-workloads/nightly-retrain reliesOnPsp=true psps=[\"ml-workload-psp\"]",
+            "Deployment monitoring/prometheus reliesOnPsp=true psps=[\"restricted\"]",
+            "StatefulSet notebooks/jupyter-bob reliesOnPsp=false psps=[\"baseline-notebooks\"]",
+        ]
+    );
+    let retrain = r["mutatedWorkloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "nightly-retrain")
+        .unwrap();
+    insta::assert_json_snapshot!("ml_platform_inventory_json_nightly_retrain", retrain);
+
+    // Findings: codes and the objects they are about.
+    let findings: Vec<String> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let o = &f["object"];
+            let ns = o["namespace"].as_str().map(|n| format!("{n}/")).unwrap_or_default();
+            format!(
+                "{} {} {ns}{}",
+                f["code"].as_str().unwrap(),
+                o["kind"].as_str().unwrap(),
+                o["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            "rbac-grant-all-psps ClusterRole cluster-admin",
+            "rbac-psp-role-unbound ClusterRole ml-psp-users:ml-workload-psp",
+            "rbac-psp-role-unbound ClusterRole psp:unused-legacy",
+            "workload-relies-on-psp-mutation CronJob ml-workloads/nightly-retrain",
+            "workload-relies-on-psp-mutation Deployment data-pipelines/etl-runner",
+            "workload-relies-on-psp-mutation Deployment inference/model-server",
+            "workload-relies-on-psp-mutation Deployment monitoring/prometheus",
+            "pod-psp-not-usable-by-sa Pod default/curl-test",
+            "pod-owner-unknown-kind Pod kube-system/kube-apiserver-node-1",
+            "pod-psp-not-usable-by-sa Pod monitoring/debug-shell",
+            "psp-not-usable PodSecurityPolicy legacy-psp",
+            "workload-relies-on-psp-mutation ReplicationController inference/legacy-batch-scorer",
+            "rbac-psp-resource-typo Role data-pipelines/etl-psp-typo",
+            "rbac-binding-missing-role RoleBinding data-pipelines/etl-psp",
+            "workload-mutated-outside-psp StatefulSet notebooks/jupyter-bob",
+        ]
+    );
+    insta::assert_json_snapshot!("ml_platform_inventory_json_cleanup", r["cleanup"]);
 }
 
 #[test]

@@ -374,7 +374,7 @@ fn deep_crds_are_ignored_in_yaml_and_json() {
         assert_eq!(out.status.code(), Some(0), "{}: {}", file.display(), text(&out.stderr));
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
-            v["summary"]["ignored_kinds"],
+            v["summary"]["ignoredKinds"],
             serde_json::json!({"CustomResourceDefinition": 1})
         );
     }

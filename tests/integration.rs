@@ -16,4 +16,5 @@ mod live;
 mod migrate_e2e;
 mod plan_cli;
 mod plan_trust;
+mod schema_cli;
 mod support;

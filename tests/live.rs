@@ -137,7 +137,7 @@ fn without_sources(stdout: &[u8]) -> serde_json::Value {
         match v {
             serde_json::Value::Object(m) => {
                 m.remove("source");
-                m.remove("ignored_kinds");
+                m.remove("ignoredKinds");
                 // Only a live read can report kinds it could not read; on the 1.25+ cluster
                 // that is the PSP API, which the offline export simply does not contain.
                 for key in ["unavailable", "diagnostics"] {

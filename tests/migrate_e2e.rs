@@ -135,7 +135,7 @@ impl Env {
             .iter()
             .filter(|n| !n["exempt"].as_bool().unwrap())
             .map(|n| {
-                let labels = serde_json::from_value(n["planned_labels"].clone()).unwrap();
+                let labels = serde_json::from_value(n["plannedLabels"].clone()).unwrap();
                 (n["name"].as_str().unwrap().to_owned(), labels)
             })
             .collect()
@@ -251,7 +251,8 @@ fn plan_diff_apply_diff_noop_rollback() {
         assert!(body["metadata"]["resourceVersion"].is_string(), "{body}");
     }
     let journal = env.journal();
-    assert_eq!(journal["schemaVersion"], "psa-migrate.journal/v1");
+    assert_eq!(journal["schemaVersion"], "psa-migrate.journal/v2");
+    crate::support::schema::assert_valid("journal", &journal, "the journal after apply");
     let labels = entries(&journal, "labels");
     assert_eq!(labels.len(), 18, "9 namespaces × 2 steps");
     assert!(labels.iter().all(|e| e["state"] == "applied"), "{journal:#}");
@@ -349,9 +350,9 @@ fn tighten_notebooks(env: &Env) {
         .iter_mut()
         .find(|n| n["name"] == "notebooks")
         .unwrap();
-    assert_eq!(ns["planned_labels"][ENFORCE], "baseline");
-    ns["planned_labels"][ENFORCE] = "restricted".into();
-    ns["planned_labels"][ENFORCE_VERSION] = "v1.24".into();
+    assert_eq!(ns["plannedLabels"][ENFORCE], "baseline");
+    ns["plannedLabels"][ENFORCE] = "restricted".into();
+    ns["plannedLabels"][ENFORCE_VERSION] = "v1.24".into();
     env.write_plan_json(&plan);
 }
 
@@ -530,7 +531,7 @@ fn bypass_objects(env: &Env) -> Vec<(&'static str, &'static str, Option<String>,
         ("policy/v1beta1", "podsecuritypolicies", None, "psa-migrate-privileged"),
         ("rbac.authorization.k8s.io/v1", "clusterroles", None, "psa-migrate:privileged-psp"),
     ];
-    for ns in env.plan_json()["psp_bypass"]["namespaces"].as_array().unwrap() {
+    for ns in env.plan_json()["pspBypass"]["namespaces"].as_array().unwrap() {
         v.push((
             "rbac.authorization.k8s.io/v1",
             "rolebindings",
@@ -573,7 +574,7 @@ fn step_3_bypass_apply_and_rollback() {
 
     // Refused when the plan says PSP admission is off.
     let mut plan = env.plan_json();
-    plan["psp_admission_active"] = false.into();
+    plan["pspAdmissionActive"] = false.into();
     env.write_plan_json(&plan);
     let out = env.expect(&["apply", "--step", "3", "--yes"], 2);
     assert!(stderr(&out).contains("refusing step 3"), "{}", stderr(&out));
@@ -628,6 +629,7 @@ fn step_4_cleanup_refused_while_pods_use_psps_then_forced_and_rolled_back() {
     );
     assert!(delete.iter().all(|r| get(r).is_none()));
     let journal = env.journal();
+    crate::support::schema::assert_valid("journal", &journal, "the journal after step 4");
     let deleted = entries(&journal, "delete");
     assert_eq!(deleted.len(), delete.len());
     assert!(deleted.iter().all(|e| e["manifest"]["metadata"]["name"].is_string()));
@@ -709,7 +711,7 @@ fn edited_plan_files_are_refused() {
     // plan.json edited by hand (its digest no longer matches), or without digests at all.
     let original = env.plan_json();
     let mut edited = original.clone();
-    edited["namespaces"][0]["planned_labels"][ENFORCE] = "privileged".into();
+    edited["namespaces"][0]["plannedLabels"][ENFORCE] = "privileged".into();
     env.write_plan_json_unsealed(&edited);
     let out = env.expect(&["apply", "--yes"], 2);
     assert!(stderr(&out).contains("plan.json: edited since it was written"), "{}", stderr(&out));
@@ -880,7 +882,7 @@ fn stale_lock_is_taken_over() {
     };
     let env = start(Faults::none());
     let lock = serde_json::json!({"pid": 999_999_999u32, "host": host.trim(),
-                                  "command": "apply", "started_at": 1});
+                                  "command": "apply", "startedAt": 1});
     std::fs::write(lock_path(&env), lock.to_string()).unwrap();
     std::fs::write(env.plan.join(".journal.json.999999999.tmp"), "{").unwrap();
     let out = env.expect(&["apply", "--step", "1", "--yes", "-n", "monitoring"], 0);
@@ -895,7 +897,7 @@ fn stale_lock_is_taken_over() {
     assert!(!lock_path(&env).exists());
     // A live holder (this test process) is not taken over.
     let lock = serde_json::json!({"pid": std::process::id(), "host": host.trim(),
-                                  "command": "rollback", "started_at": 1});
+                                  "command": "rollback", "startedAt": 1});
     std::fs::write(lock_path(&env), lock.to_string()).unwrap();
     let out = env.expect(&["rollback", "--yes"], 2);
     assert!(stderr(&out).contains("held by psa-migrate rollback"), "{}", stderr(&out));

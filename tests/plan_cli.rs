@@ -61,11 +61,11 @@ fn plan_never_enforces_what_rejects_running_objects() {
             .unwrap();
         assert_eq!(result.status.code(), Some(0), "{cluster}");
         let plan: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
-        assert_eq!(plan["schemaVersion"], "psa-migrate.plan/v1");
+        assert_eq!(plan["schemaVersion"], "psa-migrate.plan/v2");
         for ns in plan["namespaces"].as_array().unwrap() {
             let name = ns["name"].as_str().unwrap();
             let enforce = ns["enforce"].as_str().unwrap();
-            let version = ns["enforce_version"].as_str().unwrap();
+            let version = ns["enforceVersion"].as_str().unwrap();
             let check = cmd()
                 .args(["check", "-o", "json", "-n", name, "--level", enforce, "--version", version])
                 .args(["-f", &format!("testdata/clusters/{cluster}")])
@@ -85,8 +85,7 @@ fn plan_never_enforces_what_rejects_running_objects() {
                 .filter_map(|r| {
                     let n = r["name"].as_str().unwrap();
                     // Dead objects are reported but never move the plan.
-                    let dead =
-                        ns["dead_objects"].as_array().unwrap().iter().any(|d| d["name"] == n);
+                    let dead = ns["deadObjects"].as_array().unwrap().iter().any(|d| d["name"] == n);
                     (!dead).then_some(n)
                 })
                 .collect();
@@ -141,7 +140,7 @@ fn refuses_to_overwrite_a_different_plan_without_force() {
         .assert()
         .code(0);
     let plan = std::fs::read_to_string(dir.join("plan.json")).unwrap();
-    assert!(plan.contains("\"cluster_version\": \"v1.30\""));
+    assert!(plan.contains("\"clusterVersion\": \"v1.30\""));
     // No PSP admission after 1.25: no bypass step.
     assert!(!dir.join("0003-psp-bypass.yaml").exists());
 }
@@ -183,21 +182,21 @@ fn reports_what_breaks_on_upgrade() {
         .output()
         .unwrap();
     let plan: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
-    assert_eq!(plan["cluster_version"], "v1.27");
+    assert_eq!(plan["clusterVersion"], "v1.27");
     let ns =
         plan["namespaces"].as_array().unwrap().iter().find(|n| n["name"] == "legacy-app").unwrap();
     assert_eq!(
-        (ns["enforce"].as_str(), ns["enforce_version"].as_str()),
+        (ns["enforce"].as_str(), ns["enforceVersion"].as_str()),
         (Some("baseline"), Some("v1.27"))
     );
-    let breaks: Vec<&str> = ns["breaks_on_upgrade"]
+    let breaks: Vec<&str> = ns["breaksOnUpgrade"]
         .as_array()
         .unwrap()
         .iter()
         .map(|b| b["name"].as_str().unwrap())
         .collect();
     assert!(breaks.contains(&"inventory-sync"), "{breaks:?}");
-    let message = ns["breaks_on_upgrade"][0]["message"].as_str().unwrap();
+    let message = ns["breaksOnUpgrade"][0]["message"].as_str().unwrap();
     assert!(message.starts_with("probe or lifecycle host ("), "{message}");
     let report = std::fs::read_to_string(out.path().join("REPORT.md")).unwrap();
     assert!(report.contains("## Breaks on upgrade"));

@@ -80,14 +80,14 @@ fn a_manifest_set_plans_only_the_namespaces_it_holds_and_marks_them_partial() {
     let (code, json, stderr, dir) = plan(&["-o", "json", "-f", input.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(namespaces(&json), ["monitoring"], "kube-system and default are not in the input");
-    let not_planned: Vec<&str> = json["not_planned"]
+    let not_planned: Vec<&str> = json["notPlanned"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| n["name"].as_str().unwrap())
         .collect();
     assert_eq!(not_planned, ["default", "kube-system"]);
-    assert!(json["not_planned"][1]["reason"].as_str().unwrap().contains("1 RoleBinding"));
+    assert!(json["notPlanned"][1]["reason"].as_str().unwrap().contains("1 RoleBinding"));
     let ns = &json["namespaces"][0];
     assert_eq!(ns["coverage"]["status"], "partial");
     assert!(ns["coverage"]["missing"].as_array().unwrap().iter().any(|m| m == "pods"));
@@ -205,7 +205,7 @@ status: {phase: Running}
     assert_eq!(code, 0, "{stderr}");
     let ns = &json["namespaces"][0];
     assert_eq!(
-        (ns["psp_level"].as_str(), ns["pods_level"].as_str()),
+        (ns["pspLevel"].as_str(), ns["podsLevel"].as_str()),
         (Some("privileged"), Some("baseline"))
     );
     assert_eq!(ns["enforce"], "privileged");
@@ -219,7 +219,7 @@ status: {phase: Running}
         "{reasons:?}"
     );
     assert!(
-        reasons[1].starts_with("pods_level baseline: fails restricted at v1.24: Pod web ("),
+        reasons[1].starts_with("podsLevel baseline: fails restricted at v1.24: Pod web ("),
         "{reasons:?}"
     );
     assert!(reasons.iter().any(|r| r.starts_with("loosens:")), "{reasons:?}");

@@ -238,7 +238,7 @@ fn check_cleanup(
         Ok(c) => c,
         Err(e) => {
             eprintln!(
-                "warning: cannot list pods ({e}); using the counts of plan.json (cleanup.running_pods_by_psp)"
+                "warning: cannot list pods ({e}); using the counts of plan.json (cleanup.runningPodsByPsp)"
             );
             plan.cleanup.running_pods_by_psp.clone()
         }

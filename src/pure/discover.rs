@@ -9,7 +9,7 @@
 //! Per namespace, a pod may be admitted by a PSP its service account may use, or one every
 //! requester may use (`system:authenticated`, which every requester — controllers included —
 //! carries). Grants only to named users or other groups (`system:masters`, …) matter only for
-//! pods people create directly and are listed apart; they do not count towards `psp_level`.
+//! pods people create directly and are listed apart; they do not count towards `pspLevel`.
 //!
 //! Pure: no I/O.
 
@@ -24,6 +24,7 @@ pub mod subjects;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use crate::discover::rbac::{Grant, RbacResolution};
@@ -31,14 +32,15 @@ use crate::discover::subjects::Principal;
 use crate::findings::{self, Code, Finding, ObjectRef};
 use crate::mapping::{self, PolicyMapping};
 use crate::model::inventory::{Inventory, Provenance, Unavailable};
-use crate::model::level::Level;
+use crate::model::level::{Level, LevelOrNone};
 use crate::mutation::{self, MutatedWorkload};
 
 /// The JSON schema version of `inventory` output. Bump on any incompatible change.
-pub const INVENTORY_SCHEMA_VERSION: &str = "psa-migrate.inventory/v1";
+pub const INVENTORY_SCHEMA_VERSION: &str = "psa-migrate.inventory/v2";
 
 /// One path by which a PSP is usable: binding → role → rule, and the subject it names.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Via {
     pub binding: ObjectRef,
     pub role: ObjectRef,
@@ -76,7 +78,8 @@ impl Via {
 }
 
 /// A PSP and the paths that make it usable.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PspUse {
     pub psp: String,
     pub via: Vec<Via>,
@@ -189,7 +192,8 @@ pub fn namespace_names(inv: &Inventory) -> BTreeMap<String, bool> {
 }
 
 /// A service account of a namespace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ServiceAccountAccess {
     pub name: String,
     /// Whether the ServiceAccount object is in the input (otherwise it is named by pods,
@@ -248,7 +252,8 @@ fn level_or_none<S: Serializer>(level: &Option<Level>, s: S) -> Result<S::Ok, S:
 }
 
 /// A PSP usable by pods of a namespace, with its levels.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct NamespacePsp {
     pub psp: String,
     pub level: Option<Level>,
@@ -257,7 +262,8 @@ pub struct NamespacePsp {
 }
 
 /// What PSP means for one namespace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct NamespaceAccess {
     pub name: String,
     /// Whether the Namespace object is in the input.
@@ -270,11 +276,13 @@ pub struct NamespaceAccess {
     pub every_requester_psps: Vec<PspUse>,
     /// PSPs usable here only by named users, other groups or other namespaces' service accounts.
     pub requester_only_psps: Vec<PspUse>,
-    /// Least restrictive practical level among `usable_psps`; `none` when empty.
+    /// Least restrictive practical level among `usablePsps`; `none` when empty.
     #[serde(serialize_with = "level_or_none")]
+    #[schemars(with = "LevelOrNone")]
     pub psp_level: Option<Level>,
     /// The same in the strict reading.
     #[serde(serialize_with = "level_or_none")]
+    #[schemars(with = "LevelOrNone")]
     pub psp_strict_level: Option<Level>,
     /// Pods per admitting PSP (`kubernetes.io/psp`).
     pub pods_by_psp: BTreeMap<String, usize>,
@@ -331,10 +339,10 @@ pub fn namespace_access(
 }
 
 /// A PSP in the inventory report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PspSummary {
     pub name: String,
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub level: Level,
     pub strict_level: Level,
@@ -349,7 +357,8 @@ pub struct PspSummary {
 }
 
 /// RBAC objects that exist only for PSP (clean-up candidates once PSP is off).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Cleanup {
     /// Roles and ClusterRoles whose every rule grants `use` on PSPs and nothing else.
     pub psp_only_roles: Vec<ObjectRef>,
@@ -360,7 +369,8 @@ pub struct Cleanup {
 }
 
 /// A role that grants PSP use among other things.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct MixedRole {
     pub role: ObjectRef,
     /// Indexes of the rules that grant nothing but PSP use.
@@ -368,9 +378,9 @@ pub struct MixedRole {
 }
 
 /// `inventory` output.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct InventoryReport {
-    #[serde(rename = "schemaVersion")]
     pub schema_version: &'static str,
     /// `gitVersion` of the server, when known.
     pub server_version: Option<String>,
@@ -637,6 +647,6 @@ mod tests {
         let d = discover(&inv);
         assert_eq!(d.namespaces[0].psp_level, None);
         let v = serde_json::to_value(&d.namespaces[0]).unwrap();
-        assert_eq!(v["psp_level"], "none");
+        assert_eq!(v["pspLevel"], "none");
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::findings::Finding;
@@ -12,9 +13,9 @@ use crate::model::level::{Level, Version};
 use crate::pss::{self, Violation};
 
 /// The JSON schema version of `check` output. Bump on any incompatible change.
-pub const CHECK_SCHEMA_VERSION: &str = "psa-migrate.check/v1";
+pub const CHECK_SCHEMA_VERSION: &str = "psa-migrate.check/v2";
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckReport {
     pub schema_version: &'static str,
@@ -32,7 +33,8 @@ pub struct CheckReport {
     pub diagnostics: Vec<crate::findings::Diagnostic>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CheckResult {
     pub kind: PodKind,
     pub namespace: String,
@@ -46,7 +48,8 @@ pub struct CheckResult {
     pub violations: Vec<Violation>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CheckSummary {
     pub objects: usize,
     pub allowed: usize,

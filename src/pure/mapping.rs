@@ -3,7 +3,7 @@
 //!
 //! A PSP's level is the least restrictive level any of its fields forces (see [`table::TABLE`],
 //! one row per field and annotation). Both readings are always computed: `level` (practical,
-//! the default) and `strict_level`; they differ only in the two waived implicit defaults, which
+//! the default) and `strictLevel`; they differ only in the two waived implicit defaults, which
 //! the practical reading lists under `assumptions`.
 //!
 //! Pure: no I/O.
@@ -13,6 +13,7 @@ pub mod table;
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::findings::{Code, Finding, ObjectRef};
@@ -21,10 +22,11 @@ use crate::model::level::Level;
 use crate::model::psp::PodSecurityPolicy;
 
 /// The JSON schema version of `map` output. Bump on any incompatible change.
-pub const MAP_SCHEMA_VERSION: &str = "psa-migrate.map/v1";
+pub const MAP_SCHEMA_VERSION: &str = "psa-migrate.map/v2";
 
 /// Why a field forces a level.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Reason {
     /// Field path in the PSP manifest.
     pub field: &'static str,
@@ -36,17 +38,18 @@ pub struct Reason {
 }
 
 /// A field with a one-line note (used for assumptions, mutating and uncovered fields).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct FieldNote {
     pub field: &'static str,
     pub detail: String,
 }
 
 /// The mapping of one PSP.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PolicyMapping {
     pub name: String,
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     /// Practical reading.
     pub level: Level,
@@ -145,9 +148,9 @@ pub fn loosest<'a>(
 }
 
 /// `map` output.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct MapReport {
-    #[serde(rename = "schemaVersion")]
     pub schema_version: &'static str,
     /// Whether the text view and headlines use the strict reading (JSON carries both).
     pub strict: bool,

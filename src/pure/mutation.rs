@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -28,7 +29,8 @@ use crate::model::pod::{
 };
 
 /// One differing field.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Difference {
     /// Field path in the pod (`spec.containers[app].securityContext.runAsUser`).
     pub field: String,
@@ -42,7 +44,8 @@ pub struct Difference {
 }
 
 /// One pod that differs from its template.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct MutatedPod {
     pub name: String,
     /// The PSP that admitted it (`kubernetes.io/psp`).
@@ -55,7 +58,8 @@ pub struct MutatedPod {
 }
 
 /// A workload whose pods differ from its template.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct MutatedWorkload {
     pub kind: String,
     pub namespace: String,

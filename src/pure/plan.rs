@@ -2,12 +2,12 @@
 //! stands in the way; the cluster-wide AdmissionConfiguration; the PSP bypass and the clean-up.
 //!
 //! The rules (never reject what runs now, never forbid what PSP allowed):
-//! * `psp_level` — the least restrictive practical level among the PSPs the namespace's pods may
+//! * `pspLevel` — the least restrictive practical level among the PSPs the namespace's pods may
 //!   use (through its service accounts or `system:authenticated`); `none` when none.
-//! * `pods_level` — the most restrictive level every live pod and live workload template of the
+//! * `podsLevel` — the most restrictive level every live pod and live workload template of the
 //!   namespace passes at the enforce version. Templates count because PSP mutated the pods that
 //!   run now and PSA does not mutate: the next rollout is judged on the template as written.
-//! * enforce = the less restrictive of the two (`pods_level` alone when `psp_level` is none, or
+//! * enforce = the less restrictive of the two (`podsLevel` alone when `pspLevel` is none, or
 //!   with `--tighten`); audit = warn = the more restrictive, so teams see what to fix.
 //! * Existing labels are kept unless the plan is stricter; a looser enforce than an existing
 //!   label needs `--allow-loosen`.
@@ -16,16 +16,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use crate::discover::{self, Discovery};
 use crate::findings::{Code, Finding, ObjectRef};
 use crate::model::inventory::{Inventory, PodKind, PodObject};
-use crate::model::level::{Level, Version};
+use crate::model::level::{Level, LevelOrNone, Version};
 use crate::pss;
 
 /// The JSON schema version of `plan.json` and `plan -o json`. Bump on incompatible change.
-pub const PLAN_SCHEMA_VERSION: &str = "psa-migrate.plan/v1";
+pub const PLAN_SCHEMA_VERSION: &str = "psa-migrate.plan/v2";
 
 /// The namespace label keys Pod Security Admission reads.
 pub const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
@@ -70,7 +71,7 @@ pub struct PlanOptions {
     pub name: String,
     /// The version enforce is pinned to: the cluster's minor version, or `latest`.
     pub enforce_version: Version,
-    /// Enforce what the pods need (`pods_level`) even when PSP allowed less.
+    /// Enforce what the pods need (`podsLevel`) even when PSP allowed less.
     pub tighten: bool,
     /// Allow planning a looser enforce level than a namespace's existing label.
     pub allow_loosen: bool,
@@ -80,7 +81,7 @@ pub struct PlanOptions {
     /// Treat the input as complete (`--assume-complete`): the user asserts it holds every
     /// pod, workload, RBAC object and PSP of the cluster.
     pub assume_complete: bool,
-    /// Whether `enforce_version` came from the cluster, the export or `--cluster-version`.
+    /// Whether `enforceVersion` came from the cluster, the export or `--cluster-version`.
     pub cluster_version_known: bool,
 }
 
@@ -129,7 +130,8 @@ fn level_or_none<S: Serializer>(level: &Option<Level>, s: S) -> Result<S::Ok, S:
 }
 
 /// An object's verdict, for the lists a reviewer reads.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ObjectVerdict {
     pub kind: PodKind,
     pub name: String,
@@ -141,7 +143,7 @@ pub struct ObjectVerdict {
 }
 
 /// Whether the input is known to hold everything a namespace's plan depends on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CoverageStatus {
     /// Its pods, workloads and the RBAC objects and PSPs were listed (every live read; offline
@@ -152,7 +154,8 @@ pub enum CoverageStatus {
 }
 
 /// How much of a namespace the input covers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Coverage {
     pub status: CoverageStatus,
     /// The resources not known to be complete for this namespace (`pods`, `deployments.apps`,
@@ -165,14 +168,16 @@ pub struct Coverage {
 }
 
 /// A namespace the input refers to but does not hold: never labelled.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct NotPlanned {
     pub name: String,
     pub reason: String,
 }
 
 /// The plan for one namespace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct NamespacePlan {
     pub name: String,
     pub coverage: Coverage,
@@ -182,12 +187,13 @@ pub struct NamespacePlan {
     /// Pod Security labels the namespace has now.
     pub current_labels: BTreeMap<String, String>,
     #[serde(serialize_with = "level_or_none")]
+    #[schemars(with = "LevelOrNone")]
     pub psp_level: Option<Level>,
     pub pods_level: Level,
     pub enforce: Level,
     pub enforce_version: Version,
-    /// Enforce is less restrictive than what every live object already passes (`pods_level`):
-    /// a PSP usable here allowed more. `--tighten` enforces `pods_level` instead.
+    /// Enforce is less restrictive than what every live object already passes (`podsLevel`):
+    /// a PSP usable here allowed more. `--tighten` enforces `podsLevel` instead.
     pub loosens: bool,
     pub audit: Level,
     pub audit_version: Version,
@@ -231,7 +237,8 @@ impl NamespacePlan {
 }
 
 /// Cluster-wide defaults and exemptions for the PodSecurity admission plugin.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct AdmissionPlan {
     /// `pod-security.admission.config.k8s.io/<version>` for the cluster.
     pub config_api_version: &'static str,
@@ -250,7 +257,8 @@ pub struct AdmissionPlan {
 }
 
 /// Step 3: the official per-namespace PSP bypass, for clusters still running PSP admission.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct BypassPlan {
     pub psp: &'static str,
     pub cluster_role: &'static str,
@@ -259,7 +267,8 @@ pub struct BypassPlan {
 }
 
 /// Step 4: what to delete once the PSP admission plugin is off, and what needs a manual edit.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CleanupPlan {
     /// Exactly what step 4 deletes, in deletion order (bindings, roles, PSPs): the PSPs and
     /// RBAC objects that grant nothing but `use` on PSPs, and what step 3 created (its
@@ -272,7 +281,8 @@ pub struct CleanupPlan {
 }
 
 /// One row of the PSP → level table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PolicyRow {
     pub name: String,
     pub level: Level,
@@ -281,9 +291,9 @@ pub struct PolicyRow {
 }
 
 /// The whole plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Plan {
-    #[serde(rename = "schemaVersion")]
     pub schema_version: &'static str,
     pub name: String,
     /// The version enforce labels are pinned to.
@@ -402,18 +412,18 @@ fn settle(
 /// How many objects a reason names before it says "and N more".
 const NAMED_IN_REASON: usize = 3;
 
-/// Why `psp_level` is what it is: the loosest usable PSP and the fields that force its level.
+/// Why `pspLevel` is what it is: the loosest usable PSP and the fields that force its level.
 fn psp_reason(
     ns: &discover::NamespaceAccess,
     mappings: &BTreeMap<String, crate::mapping::PolicyMapping>,
 ) -> String {
     let Some(level) = ns.psp_level else {
-        return "no PSP is usable here (psp_level none)".into();
+        return "no PSP is usable here (pspLevel none)".into();
     };
     let loosest: Vec<&str> =
         ns.usable_psps.iter().filter(|p| p.level == Some(level)).map(|p| p.psp.as_str()).collect();
     let Some(m) = loosest.first().and_then(|name| mappings.get(*name)) else {
-        return format!("PSPs usable here allow {level} (psp_level)");
+        return format!("PSPs usable here allow {level} (pspLevel)");
     };
     let fields: Vec<String> = m
         .reasons
@@ -430,13 +440,13 @@ fn psp_reason(
         String::new()
     };
     if fields.is_empty() {
-        return format!("psp_level {level}: `{}` is usable here{others}", m.name);
+        return format!("pspLevel {level}: `{}` is usable here{others}", m.name);
     }
     let mut named = fields.iter().take(NAMED_IN_REASON).cloned().collect::<Vec<_>>().join("; ");
     if fields.len() > NAMED_IN_REASON {
         named.push_str(&format!("; and {} more fields", fields.len() - NAMED_IN_REASON));
     }
-    format!("psp_level {level}: {named}{others}")
+    format!("pspLevel {level}: {named}{others}")
 }
 
 /// `spec.allowedCapabilities` → `allowedCapabilities`; annotations stay as they are.
@@ -444,15 +454,15 @@ fn field_name(field: &str) -> &str {
     field.strip_prefix("spec.").unwrap_or(field)
 }
 
-/// Why `pods_level` is what it is: the live objects that fail the next stricter level.
+/// Why `podsLevel` is what it is: the live objects that fail the next stricter level.
 fn pods_reason(live: &[&PodObject], pods_level: Level, version: Version) -> String {
     if live.is_empty() {
-        return "nothing live runs here (no running pod, no live workload): pods_level restricted"
+        return "nothing live runs here (no running pod, no live workload): podsLevel restricted"
             .into();
     }
     let Some(stricter) = pods_level.next_stricter() else {
         return format!(
-            "pods_level restricted: all {} pass restricted at {version}",
+            "podsLevel restricted: all {} pass restricted at {version}",
             count(live.len(), "live object", "live objects")
         );
     };
@@ -468,7 +478,7 @@ fn pods_reason(live: &[&PodObject], pods_level: Level, version: Version) -> Stri
     if forcing.len() > NAMED_IN_REASON {
         named.push_str(&format!("; and {} more", forcing.len() - NAMED_IN_REASON));
     }
-    format!("pods_level {pods_level}: fails {stricter} at {version}: {named}")
+    format!("podsLevel {pods_level}: fails {stricter} at {version}: {named}")
 }
 
 /// `1 namespace`, `2 namespaces`.
@@ -660,7 +670,7 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
                 Code::PlanLoosens,
                 ObjectRef::new("Namespace", None, &p.name),
                 format!(
-                    "enforce {} is less restrictive than pods_level {}; --tighten enforces {}",
+                    "enforce {} is less restrictive than podsLevel {}; --tighten enforces {}",
                     p.enforce, p.pods_level, p.pods_level
                 ),
             ));

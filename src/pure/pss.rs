@@ -16,6 +16,7 @@ pub(crate) mod testing;
 
 use std::sync::OnceLock;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::model::level::{Level, Version};
@@ -73,7 +74,8 @@ pub fn max_version() -> u32 {
 }
 
 /// One failing check in an evaluation result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Violation {
     pub check: &'static str,
     pub reason: &'static str,

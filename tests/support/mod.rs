@@ -1,3 +1,4 @@
 //! Support code shared by the integration tests.
 
 pub mod fake_api;
+pub mod schema;

@@ -961,12 +961,12 @@ mod tests {
 
     fn plan() -> PlanFile {
         parse(
-            r#"{"schemaVersion": "psa-migrate.plan/v1", "name": "t", "psp_admission_active": true,
+            r#"{"schemaVersion": "psa-migrate.plan/v2", "name": "t", "pspAdmissionActive": true,
                 "namespaces": [
-                  {"name": "a", "planned_labels": {"pod-security.kubernetes.io/audit": "baseline",
+                  {"name": "a", "plannedLabels": {"pod-security.kubernetes.io/audit": "baseline",
                      "pod-security.kubernetes.io/enforce": "baseline"}},
-                  {"name": "b", "planned_labels": {"pod-security.kubernetes.io/audit": "baseline"}},
-                  {"name": "gone", "planned_labels": {"pod-security.kubernetes.io/audit": "baseline"}},
+                  {"name": "b", "plannedLabels": {"pod-security.kubernetes.io/audit": "baseline"}},
+                  {"name": "gone", "plannedLabels": {"pod-security.kubernetes.io/audit": "baseline"}},
                   {"name": "kube-system", "exempt": true}
                 ]}"#,
             "plan.json",

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -19,12 +20,12 @@ use crate::apply::labels::MaybeLabels;
 use crate::apply::objects::ObjectKey;
 
 /// The journal's schema version.
-pub const JOURNAL_SCHEMA_VERSION: &str = "psa-migrate.journal/v1";
+pub const JOURNAL_SCHEMA_VERSION: &str = "psa-migrate.journal/v2";
 /// The journal's file name in the migration directory.
 pub const JOURNAL_FILE: &str = "journal.json";
 
 /// Where an entry is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum EntryState {
     /// Recorded; the write was sent or is about to be, and may or may not have happened.
@@ -36,8 +37,8 @@ pub enum EntryState {
 }
 
 /// What a journaled write did.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "action", rename_all = "kebab-case", rename_all_fields = "camelCase")]
 pub enum Change {
     /// A label step on a namespace.
     Labels {
@@ -64,7 +65,8 @@ pub enum Change {
 }
 
 /// One journaled write.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Entry {
     /// Stable identity of the entry.
     pub id: u64,
@@ -101,9 +103,9 @@ impl Entry {
 }
 
 /// The whole journal.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Journal {
-    #[serde(rename = "schemaVersion")]
     pub schema_version: String,
     /// The plan's name.
     pub plan: String,
@@ -275,7 +277,8 @@ pub enum JournalError {
     Read { path: String, message: String },
     #[error(
         "the journal {path} has schemaVersion {found:?}; this psa-migrate reads \
-         {JOURNAL_SCHEMA_VERSION:?}"
+         {JOURNAL_SCHEMA_VERSION:?}: roll back with the psa-migrate that wrote it, or re-run \
+         `psa-migrate plan` with this version"
     )]
     Schema { path: String, found: String },
     #[error("cannot write the journal {path}: {message}; nothing more is written to the cluster")]
@@ -438,10 +441,23 @@ mod tests {
         save(&p, &j).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(text.contains("\"action\": \"labels\""), "{text}");
+        assert!(text.contains("\"resourceVersionBefore\": \"10\""), "{text}");
+        assert!(text.contains("\"recordedAt\": 5"), "{text}");
         assert!(text.contains("\"pod-security.kubernetes.io/warn\": null"), "{text}");
         assert_eq!(load(&p).unwrap(), Some(j));
         std::fs::write(&p, r#"{"schemaVersion": "other", "plan": "x", "entries": []}"#).unwrap();
         assert!(matches!(load(&p), Err(JournalError::Schema { .. })));
+        // A journal of schema v1 (snake_case keys) is refused with a way forward.
+        std::fs::write(
+            &p,
+            r#"{"schemaVersion": "psa-migrate.journal/v1", "plan": "x", "entries": []}"#,
+        )
+        .unwrap();
+        let e = load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("psa-migrate.journal/v1") && e.contains("re-run `psa-migrate plan`"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

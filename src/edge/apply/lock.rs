@@ -21,6 +21,7 @@ pub const LOCK_FILE: &str = ".lock";
 
 /// Who holds a lock.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Holder {
     pub pid: u32,
     pub host: String,

@@ -41,8 +41,8 @@ pub enum PlanFileError {
 
 /// `plan.json`, as far as writing it to a cluster needs.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PlanFile {
-    #[serde(rename = "schemaVersion")]
     pub schema_version: String,
     pub name: String,
     #[serde(default)]
@@ -108,6 +108,7 @@ impl PlanObjectRef {
 
 /// One namespace of the plan.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PlanNamespace {
     pub name: String,
     #[serde(default)]
@@ -122,6 +123,7 @@ pub struct PlanNamespace {
 
 /// The clean-up facts of the plan.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PlanCleanup {
     /// What step 4 deletes, in order: nothing else is ever deleted.
     #[serde(default)]
@@ -322,16 +324,16 @@ mod tests {
     use super::*;
 
     const PLAN: &str = r#"{
-      "schemaVersion": "psa-migrate.plan/v1",
+      "schemaVersion": "psa-migrate.plan/v2",
       "name": "demo",
-      "cluster_version": "v1.24",
-      "psp_admission_active": true,
+      "clusterVersion": "v1.24",
+      "pspAdmissionActive": true,
       "namespaces": [
-        {"name": "web", "exempt": false, "current_labels": {},
-         "planned_labels": {"pod-security.kubernetes.io/enforce": "baseline"},
-         "reasons": ["ignored"], "psp_level": "baseline"}
+        {"name": "web", "exempt": false, "currentLabels": {},
+         "plannedLabels": {"pod-security.kubernetes.io/enforce": "baseline"},
+         "reasons": ["ignored"], "pspLevel": "baseline"}
       ],
-      "cleanup": {"delete": [], "manual": [], "running_pods_by_psp": {"restricted": 2}},
+      "cleanup": {"delete": [], "manual": [], "runningPodsByPsp": {"restricted": 2}},
       "admission": {}, "policies": [], "findings": []
     }"#;
 
@@ -346,9 +348,16 @@ mod tests {
 
     #[test]
     fn rejects_other_schema_versions() {
-        let text = PLAN.replace("psa-migrate.plan/v1", "psa-migrate.plan/v9");
+        let text = PLAN.replace("psa-migrate.plan/v2", "psa-migrate.plan/v9");
         let e = parse(&text, "x/plan.json").unwrap_err().to_string();
         assert!(e.contains("schemaVersion is \"psa-migrate.plan/v9\""), "{e}");
+        // A plan of schema v1 (snake_case keys) asks for a new plan.
+        let text = PLAN.replace("psa-migrate.plan/v2", "psa-migrate.plan/v1");
+        let e = parse(&text, "x/plan.json").unwrap_err().to_string();
+        assert!(
+            e.contains("\"psa-migrate.plan/v1\"") && e.contains("re-run `psa-migrate plan`"),
+            "{e}"
+        );
         let e = parse("{}", "x/plan.json").unwrap_err().to_string();
         assert!(e.contains("(none)"), "{e}");
         let e = parse("not json", "x/plan.json").unwrap_err().to_string();
@@ -402,7 +411,7 @@ mod tests {
     #[test]
     fn load_refuses_an_edited_or_unsealed_plan() {
         let dir = sealed_dir();
-        edit_plan(dir.path(), |v| v["namespaces"][0]["planned_labels"]["x"] = "y".into());
+        edit_plan(dir.path(), |v| v["namespaces"][0]["plannedLabels"]["x"] = "y".into());
         let e = load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("plan.json: edited since it was written"), "{e}");
         let dir = sealed_dir();

@@ -18,6 +18,7 @@ pub fn admitting_psp(pod: &PodObject) -> Option<&str> {
 
 /// Pod counts of one namespace.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PodCounts {
     /// Pods per admitting PSP.
     pub by_psp: BTreeMap<String, usize>,

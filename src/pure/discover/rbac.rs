@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::discover::bootstrap;
@@ -250,7 +251,8 @@ fn aggregate(
 
 /// One grant of `use` on one PSP: through which binding, role and rule, to which subject, and
 /// where it applies.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Grant {
     pub psp: String,
     pub role: ObjectRef,

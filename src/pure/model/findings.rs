@@ -7,12 +7,13 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use crate::model::inventory::Provenance;
 
 /// How serious a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -66,9 +67,9 @@ codes! {
     PlanExemptControllerUser => "plan-exempt-controller-user", Warning, "An exempted username is a workload controller's service account: every pod its workloads create skips Pod Security, so anyone who can create such a workload bypasses it.";
     PlanUnknownExemptNamespace => "plan-unknown-exempt-namespace", Warning, "A namespace given to --exempt-namespace is not in the input (a typo, or it does not exist yet).";
     InputDuplicateObject => "input-duplicate-object", Warning, "The same object (kind, namespace, name) appears more than once in the input; the last one is kept, as kubectl apply would, and counted once.";
-    PlanNamespaceNotInInput => "plan-namespace-not-in-input", Info, "A namespace is referenced (by bindings, subjects, objects or -n) but its Namespace object is not in the input: it is listed under not_planned and never labelled.";
+    PlanNamespaceNotInInput => "plan-namespace-not-in-input", Info, "A namespace is referenced (by bindings, subjects, objects or -n) but its Namespace object is not in the input: it is listed under notPlanned and never labelled.";
     PlanPartialCoverage => "plan-partial-coverage", Warning, "The input does not prove that every pod, workload, RBAC object or PSP of a planned namespace was read (a plain manifest set, or a kind that could not be listed): its plan is partial and apply refuses it without --force.";
-    PlanLoosens => "plan-loosens", Warning, "A namespace's enforce level is less restrictive than what its pods and workloads already pass (pods_level), because a PSP usable there allowed more; --tighten enforces pods_level instead.";
+    PlanLoosens => "plan-loosens", Warning, "A namespace's enforce level is less restrictive than what its pods and workloads already pass (podsLevel), because a PSP usable there allowed more; --tighten enforces podsLevel instead.";
     InputReadError => "input-read-error", Error, "A file, directory or standard input given to -f could not be read (missing, no permission, an I/O error); what it holds is unknown, so the run exits 2.";
     InputParseError => "input-parse-error", Error, "A document is not valid YAML or JSON (or nests deeper than 128 levels); it is skipped, the file's other documents are still read, and the run exits 2.";
     InputInvalidEncoding => "input-invalid-encoding", Error, "A document holds bytes that are not UTF-8; it is skipped, the file's other documents are still read, and the run exits 2.";
@@ -98,8 +99,19 @@ impl Serialize for Code {
     }
 }
 
+impl JsonSchema for Code {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Code".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let codes: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        schemars::json_schema!({"description": "A stable finding code.", "type": "string", "enum": codes})
+    }
+}
+
 /// The object a finding is about.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ObjectRef {
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,7 +134,8 @@ impl fmt::Display for ObjectRef {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub code: Code,
     pub severity: Severity,
@@ -185,7 +198,8 @@ impl Code {
 }
 
 /// Where a diagnostic about the input points: a file position, or an API resource.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -215,7 +229,8 @@ impl Location {
 /// One thing the run reports: a finding about an object, a problem with the input, a
 /// resource the API would not list, or an object the checked level rejects. Every command
 /// collects them in [`Diagnostics`]; the exit code is computed from that one collection.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Diagnostic {
     pub code: Code,
     pub severity: Severity,

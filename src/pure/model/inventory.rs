@@ -5,6 +5,7 @@ use std::fmt;
 use std::ops::Deref;
 
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::findings::Finding;
@@ -13,7 +14,9 @@ use crate::model::psp::PodSecurityPolicy;
 
 /// Where an object came from: a file (document index in the file, item index inside a `List`),
 /// or the live API server.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(untagged)]
 pub enum Provenance {
     File {
@@ -59,7 +62,9 @@ impl<T> Deref for Sourced<T> {
 }
 
 /// Kinds that carry a pod spec.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub enum PodKind {
     Pod,
     Deployment,
@@ -217,7 +222,8 @@ impl ServerVersion {
 }
 
 /// A resource kind that could not be read (live mode): why, and what it means for the results.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Unavailable {
     /// e.g. `podsecuritypolicies.policy`
     pub resource: String,

@@ -6,6 +6,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A Pod Security Standards level, ordered from least to most restrictive.
@@ -142,6 +145,49 @@ macro_rules! string_serde {
 }
 string_serde!(Level);
 string_serde!(Version);
+
+impl JsonSchema for Level {
+    fn schema_name() -> Cow<'static, str> {
+        "Level".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A Pod Security Standards level.",
+            "type": "string",
+            "enum": Level::ALL.map(Level::as_str),
+        })
+    }
+}
+
+/// The schema of a level that may be `none` (serialized as the string, never `null`): a
+/// namespace whose pods may use no PodSecurityPolicy.
+pub struct LevelOrNone;
+
+impl JsonSchema for LevelOrNone {
+    fn schema_name() -> Cow<'static, str> {
+        "LevelOrNone".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A Pod Security Standards level, or `none` when no PodSecurityPolicy applies.",
+            "type": "string",
+            "enum": ["privileged", "baseline", "restricted", "none"],
+        })
+    }
+}
+
+impl JsonSchema for Version {
+    fn schema_name() -> Cow<'static, str> {
+        "Version".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A Pod Security Standards policy version: `latest` or `v1.N`.",
+            "type": "string",
+            "pattern": "^(latest|v1\\.(0|[1-9][0-9]*))$",
+        })
+    }
+}
 
 /// `<level>:<version>` as upstream prints it in messages.
 pub fn level_version(level: Level, version: Version) -> String {

@@ -90,7 +90,7 @@ fn warnings(plan: &Plan) -> Vec<String> {
     if !loosened.is_empty() {
         out.push(format!(
             "Loosens: enforce is less restrictive than what runs already passes in {}: {}; \
-             --tighten enforces pods_level there.",
+             --tighten enforces podsLevel there.",
             count(loosened.len(), "namespace", "namespaces"),
             loosened.join(", ")
         ));
