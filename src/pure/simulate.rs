@@ -161,7 +161,7 @@ pub enum Outcome {
     /// Admitted as it is.
     Admits,
     /// Admitted after defaulting: the defaulted pod and what changed.
-    AdmitsWithMutation { pod: SimPod, changes: Vec<Change> },
+    AdmitsWithMutation { pod: Box<SimPod>, changes: Vec<Change> },
     /// Rejected, with every validation error (after defaulting).
     Rejects(Vec<FieldError>),
 }
@@ -304,7 +304,7 @@ pub fn decide(psps: &[&PodSecurityPolicy], usable: &BTreeSet<String>, pod: &SimP
         admitted: None,
     };
     let mut first_unchanged: Option<String> = None;
-    let mut first_mutating: Option<(String, SimPod, Vec<Change>)> = None;
+    let mut first_mutating: Option<(String, Box<SimPod>, Vec<Change>)> = None;
     // Every candidate is tried so that the report shows each one's errors; the choice is the
     // plugin's all the same (it stops at the first PSP that admits the pod unchanged).
     for psp in sorted {
@@ -331,7 +331,7 @@ pub fn decide(psps: &[&PodSecurityPolicy], usable: &BTreeSet<String>, pod: &SimP
         d.psp = Some(name);
         d.mutated = true;
         d.changes = changes;
-        d.admitted = Some(admitted);
+        d.admitted = Some(*admitted);
     }
     d
 }

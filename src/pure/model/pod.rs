@@ -457,9 +457,9 @@ impl<'de> Deserialize<'de> for Volume {
                 while let Some(key) = map.next_key::<String>()? {
                     if key == "name" {
                         vol.name = map.next_value::<Option<String>>()?.unwrap_or_default();
-                    } else if let Some(t @ (VolumeType::HostPath
-                    | VolumeType::FlexVolume
-                    | VolumeType::Csi)) = VolumeType::from_key(&key)
+                    } else if let Some(
+                        t @ (VolumeType::HostPath | VolumeType::FlexVolume | VolumeType::Csi),
+                    ) = VolumeType::from_key(&key)
                     {
                         if let Some(f) = map.next_value::<Option<SourceField>>()? {
                             vol.sources |= 1 << t as u8;

@@ -1,6 +1,7 @@
 //! AppArmor, from the PSP annotations `apparmor.security.beta.kubernetes.io/allowedProfileNames`
 //! (comma-separated) and `…/defaultProfileName`, on the pod annotation
-//! `container.apparmor.security.beta.kubernetes.io/<container>`.
+//! `container.apparmor.security.beta.kubernetes.io/<container>`. An unset profile needs an empty
+//! entry in the allowed list (`runtime/default,`) when the list is set.
 
 use std::collections::BTreeMap;
 
@@ -49,8 +50,10 @@ impl AppArmorRules {
         let key = format!("{APPARMOR_ANNOTATION_PREFIX}{container}");
         let path = format!("pod.metadata.annotations[{key}]");
         let profile = annotations.get(&key).map_or("", String::as_str);
+        // An empty entry (`runtime/default,`: a trailing comma) allows an unset profile, as
+        // Kubernetes documents for the PSS mapping and as pods of 1.24 clusters show.
         if profile.is_empty() {
-            if !allowed.is_empty() {
+            if !allowed.is_empty() && !allowed.iter().any(String::is_empty) {
                 return vec![FieldError::forbidden(path, "AppArmor profile must be set")];
             }
             return Vec::new();

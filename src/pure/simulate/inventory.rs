@@ -82,8 +82,12 @@ pub fn annotation_mismatches(inv: &Inventory, grants: &[Grant]) -> Vec<Finding> 
             msg.push_str(&format!("; {annotated} now rejects it: {e}"));
         }
         out.push(
-            Finding::new(Code::PodPspAnnotationMismatch, ObjectRef::new("Pod", Some(ns), pod.name()), msg)
-                .with_source(&pod.source),
+            Finding::new(
+                Code::PodPspAnnotationMismatch,
+                ObjectRef::new("Pod", Some(ns), pod.name()),
+                msg,
+            )
+            .with_source(&pod.source),
         );
     }
     out
@@ -127,8 +131,11 @@ pub fn would_admit(inv: &Inventory, grants: &[Grant]) -> Vec<WouldAdmit> {
         }
         let reason = if !o.is_live() {
             "not-live"
-        } else if !with_pods.contains(&ObjectRef::new(o.kind.as_str(), Some(o.namespace()), o.name()))
-        {
+        } else if !with_pods.contains(&ObjectRef::new(
+            o.kind.as_str(),
+            Some(o.namespace()),
+            o.name(),
+        )) {
             "no-pods"
         } else {
             continue;
@@ -149,4 +156,53 @@ pub fn would_admit(inv: &Inventory, grants: &[Grant]) -> Vec<WouldAdmit> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::rbac::tests::{Rbac, src, subject, use_rule};
+    use crate::model::inventory::ObjectState;
+    use crate::model::pod::{ObjectMeta, PSP_ANNOTATION};
+
+    fn pod(name: &str, psp: &str) -> PodObject {
+        let mut meta =
+            ObjectMeta { name: name.into(), namespace: Some("a".into()), ..Default::default() };
+        meta.annotations.insert(PSP_ANNOTATION.into(), psp.into());
+        PodObject {
+            kind: PodKind::Pod,
+            api_version: "v1".into(),
+            meta,
+            template_annotations: Default::default(),
+            spec: serde_json::from_value(serde_json::json!({"containers": [{"name": "c"}]}))
+                .unwrap(),
+            state: ObjectState::default(),
+            source: src(),
+        }
+    }
+
+    /// A planted mismatch: both PSPs admit the pod unchanged, so the plugin picks the first by
+    /// name; the pod claims the second.
+    #[test]
+    fn planted_mismatch_is_found() {
+        let mut inv = Rbac::default()
+            .psp("a-open")
+            .psp("b-open")
+            .cluster_role("use", &[], vec![use_rule(&["a-open", "b-open"])])
+            .cluster_binding(
+                "all",
+                "ClusterRole",
+                "use",
+                vec![subject("Group", "system:authenticated", None)],
+            )
+            .0;
+        inv.pod_objects.push(pod("right", "a-open"));
+        inv.pod_objects.push(pod("wrong", "b-open"));
+        inv.pod_objects.push(pod("unknown", "gone"));
+        let grants = crate::discover::rbac::resolve(&inv).grants;
+        let found = annotation_mismatches(&inv, &grants);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].object.name, "wrong");
+        assert!(found[0].message.contains("would choose a-open today"), "{}", found[0].message);
+    }
 }

@@ -132,7 +132,7 @@ pub fn admit(psp: &PodSecurityPolicy, pod: &SimPod) -> Outcome {
     } else if m == *pod {
         Outcome::Admits
     } else {
-        Outcome::AdmitsWithMutation { pod: m, changes }
+        Outcome::AdmitsWithMutation { pod: Box::new(m), changes }
     }
 }
 
@@ -254,8 +254,7 @@ pub fn validate(psp: &PodSecurityPolicy, st: &Strategies, pod: &SimPod) -> Vec<F
     out.extend(st.supplemental_groups.validate(&format!("{sc_path}.supplementalGroups"), &sup));
     out.extend(st.seccomp.validate_pod(&pod.annotations, spec));
     out.extend(
-        st.se_linux
-            .validate(&format!("{sc_path}.seLinuxOptions"), psc.se_linux_options.as_ref()),
+        st.se_linux.validate(&format!("{sc_path}.seLinuxOptions"), psc.se_linux_options.as_ref()),
     );
     for (allowed, used, field, what) in [
         (s.host_network, spec.host_network, "hostNetwork", "Host network"),

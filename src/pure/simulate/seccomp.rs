@@ -14,8 +14,7 @@ use std::collections::BTreeMap;
 
 use crate::mapping::table::{SECCOMP_ALLOWED, SECCOMP_DEFAULT};
 use crate::model::pod::{
-    Container, PodSpec, SECCOMP_CONTAINER_ANNOTATION_PREFIX, SECCOMP_POD_ANNOTATION,
-    SeccompProfile,
+    Container, PodSpec, SECCOMP_CONTAINER_ANNOTATION_PREFIX, SECCOMP_POD_ANNOTATION, SeccompProfile,
 };
 use crate::model::psp::PodSecurityPolicy;
 use crate::simulate::FieldError;
@@ -124,19 +123,18 @@ impl SeccompRules {
         c: &Container,
     ) -> Vec<FieldError> {
         let key = format!("{SECCOMP_CONTAINER_ANNOTATION_PREFIX}{}", c.name);
-        let profile = if let Some(f) =
-            c.security_context.as_ref().and_then(|s| s.seccomp_profile.as_ref())
-        {
-            annotation_for_field(f)
-        } else if let Some(a) = annotations.get(&key) {
-            a.clone()
-        } else if let Some(f) =
-            spec.security_context.as_ref().and_then(|s| s.seccomp_profile.as_ref())
-        {
-            annotation_for_field(f)
-        } else {
-            annotations.get(SECCOMP_POD_ANNOTATION).cloned().unwrap_or_default()
-        };
+        let profile =
+            if let Some(f) = c.security_context.as_ref().and_then(|s| s.seccomp_profile.as_ref()) {
+                annotation_for_field(f)
+            } else if let Some(a) = annotations.get(&key) {
+                a.clone()
+            } else if let Some(f) =
+                spec.security_context.as_ref().and_then(|s| s.seccomp_profile.as_ref())
+            {
+                annotation_for_field(f)
+            } else {
+                annotations.get(SECCOMP_POD_ANNOTATION).cloned().unwrap_or_default()
+            };
         self.check(format!("pod.metadata.annotations[{key}]"), &profile)
     }
 }

@@ -76,16 +76,24 @@ fn privileged_and_host_namespaces() {
 
 #[test]
 fn host_ports() {
-    let p = psp("p", json!({"hostPorts": [{"min": 80, "max": 80}, {"min": 8000, "max": 8080}]}), json!({}));
+    let p = psp(
+        "p",
+        json!({"hostPorts": [{"min": 80, "max": 80}, {"min": 8000, "max": 8080}]}),
+        json!({}),
+    );
     let with = |port: i32| {
-        pod(json!({"initContainers": [{"name": "i", "ports": [{"containerPort": 1, "hostPort": port}]}],
-            "containers": [{"name": "a"}]}))
+        pod(
+            json!({"initContainers": [{"name": "i", "ports": [{"containerPort": 1, "hostPort": port}]}],
+            "containers": [{"name": "a"}]}),
+        )
     };
     assert_eq!(admit(&p, &with(80)), Outcome::Admits);
     assert_eq!(admit(&p, &with(8080)), Outcome::Admits);
     assert_eq!(
         errors(&admit(&p, &with(443))),
-        ["spec.initContainers[0].hostPort: Invalid value: 443: Host port 443 is not allowed to be used. Allowed ports: [80,8000-8080]"]
+        [
+            "spec.initContainers[0].hostPort: Invalid value: 443: Host port 443 is not allowed to be used. Allowed ports: [80,8000-8080]"
+        ]
     );
     let none = psp("n", json!({}), json!({}));
     assert_eq!(errors(&admit(&none, &with(80))).len(), 1);
@@ -135,7 +143,9 @@ fn host_paths_prefix_and_read_only() {
     assert_eq!(admit(&p, &with("/data/x", Some(false))), Outcome::Admits);
     assert_eq!(
         errors(&admit(&p, &with("/var/logs", Some(true)))),
-        ["spec.volumes[0].hostPath.pathPrefix: Invalid value: \"/var/logs\": is not allowed to be used"]
+        [
+            "spec.volumes[0].hostPath.pathPrefix: Invalid value: \"/var/logs\": is not allowed to be used"
+        ]
     );
 }
 
@@ -168,28 +178,43 @@ fn read_only_root_filesystem_defaults() {
     let o = admit(&p, &pod(one()));
     assert_eq!(
         changes(&o),
-        [("spec.containers[0].securityContext.readOnlyRootFilesystem".into(), Value::Null, json!(true))]
+        [(
+            "spec.containers[0].securityContext.readOnlyRootFilesystem".into(),
+            Value::Null,
+            json!(true)
+        )]
     );
-    let explicit = pod(json!({"containers": [{"name": "a", "securityContext": {"readOnlyRootFilesystem": false}}]}));
+    let explicit = pod(
+        json!({"containers": [{"name": "a", "securityContext": {"readOnlyRootFilesystem": false}}]}),
+    );
     assert_eq!(
         errors(&admit(&p, &explicit)),
-        ["spec.containers[0].securityContext.readOnlyRootFilesystem: Invalid value: false: ReadOnlyRootFilesystem must be set to true"]
+        [
+            "spec.containers[0].securityContext.readOnlyRootFilesystem: Invalid value: false: ReadOnlyRootFilesystem must be set to true"
+        ]
     );
 }
 
 #[test]
 fn run_as_user_strategies() {
-    let must = psp("m", json!({"runAsUser": {"rule": "MustRunAs", "ranges": [{"min": 1000, "max": 2000}]}}), json!({}));
+    let must = psp(
+        "m",
+        json!({"runAsUser": {"rule": "MustRunAs", "ranges": [{"min": 1000, "max": 2000}]}}),
+        json!({}),
+    );
     assert_eq!(
         changes(&admit(&must, &pod(one()))),
         [("spec.containers[0].securityContext.runAsUser".into(), Value::Null, json!(1000))]
     );
-    let pod_level = pod(json!({"securityContext": {"runAsUser": 1500}, "containers": [{"name": "a"}]}));
+    let pod_level =
+        pod(json!({"securityContext": {"runAsUser": 1500}, "containers": [{"name": "a"}]}));
     assert_eq!(admit(&must, &pod_level), Outcome::Admits, "inherits the pod's user");
     let root = pod(json!({"containers": [{"name": "a", "securityContext": {"runAsUser": 0}}]}));
     assert_eq!(
         errors(&admit(&must, &root)),
-        ["spec.containers[0].securityContext.runAsUser: Invalid value: 0: must be in the ranges: [{1000 2000}]"]
+        [
+            "spec.containers[0].securityContext.runAsUser: Invalid value: 0: must be in the ranges: [{1000 2000}]"
+        ]
     );
     let non_root = psp("n", json!({"runAsUser": {"rule": "MustRunAsNonRoot"}}), json!({}));
     assert_eq!(
@@ -198,7 +223,9 @@ fn run_as_user_strategies() {
     );
     assert_eq!(
         errors(&admit(&non_root, &root)),
-        ["spec.containers[0].securityContext.runAsUser: Invalid value: 0: running with the root UID is forbidden"]
+        [
+            "spec.containers[0].securityContext.runAsUser: Invalid value: 0: running with the root UID is forbidden"
+        ]
     );
     let user = pod(json!({"containers": [{"name": "a", "securityContext": {"runAsUser": 5}}]}));
     assert_eq!(admit(&non_root, &user), Outcome::Admits, "a user is set: no marker");
@@ -209,8 +236,12 @@ fn run_as_user_strategies() {
 #[test]
 fn group_strategies() {
     let r = json!([{"min": 10, "max": 20}]);
-    let must = psp("m", json!({"runAsGroup": {"rule": "MustRunAs", "ranges": r},
-        "supplementalGroups": {"rule": "MustRunAs", "ranges": r}, "fsGroup": {"rule": "MustRunAs", "ranges": r}}), json!({}));
+    let must = psp(
+        "m",
+        json!({"runAsGroup": {"rule": "MustRunAs", "ranges": r},
+        "supplementalGroups": {"rule": "MustRunAs", "ranges": r}, "fsGroup": {"rule": "MustRunAs", "ranges": r}}),
+        json!({}),
+    );
     assert_eq!(
         changes(&admit(&must, &pod(one()))),
         [
@@ -219,7 +250,8 @@ fn group_strategies() {
             ("spec.containers[0].securityContext.runAsGroup".into(), Value::Null, json!(10)),
         ]
     );
-    let out = pod(json!({"securityContext": {"fsGroup": 5, "supplementalGroups": [], "runAsGroup": 30},
+    let out =
+        pod(json!({"securityContext": {"fsGroup": 5, "supplementalGroups": [], "runAsGroup": 30},
         "containers": [{"name": "a"}]}));
     assert_eq!(
         errors(&admit(&must, &out)),
@@ -229,22 +261,34 @@ fn group_strategies() {
             "spec.containers[0].securityContext: Invalid value: []int64{30}: group 30 must be in the ranges: [{10 20}]",
         ]
     );
-    let may = psp("y", json!({"runAsGroup": {"rule": "MayRunAs", "ranges": r},
-        "supplementalGroups": {"rule": "MayRunAs", "ranges": r}, "fsGroup": {"rule": "MayRunAs", "ranges": r}}), json!({}));
+    let may = psp(
+        "y",
+        json!({"runAsGroup": {"rule": "MayRunAs", "ranges": r},
+        "supplementalGroups": {"rule": "MayRunAs", "ranges": r}, "fsGroup": {"rule": "MayRunAs", "ranges": r}}),
+        json!({}),
+    );
     assert_eq!(admit(&may, &pod(one())), Outcome::Admits, "MayRunAs sets nothing");
     assert_eq!(errors(&admit(&may, &out)).len(), 2, "fsGroup and runAsGroup out of range");
 }
 
 #[test]
 fn selinux_strategies() {
-    let p = psp("s", json!({"seLinux": {"rule": "MustRunAs", "seLinuxOptions": {"level": "s0:c1,c2"}}}), json!({}));
+    let p = psp(
+        "s",
+        json!({"seLinux": {"rule": "MustRunAs", "seLinuxOptions": {"level": "s0:c1,c2"}}}),
+        json!({}),
+    );
     assert_eq!(
         changes(&admit(&p, &pod(one()))),
         [("spec.securityContext.seLinuxOptions".into(), Value::Null, json!({"level": "s0:c1,c2"}))]
     );
-    let same = pod(json!({"securityContext": {"seLinuxOptions": {"level": "s0:c2,c1"}}, "containers": [{"name": "a"}]}));
+    let same = pod(
+        json!({"securityContext": {"seLinuxOptions": {"level": "s0:c2,c1"}}, "containers": [{"name": "a"}]}),
+    );
     assert_eq!(admit(&p, &same), Outcome::Admits, "categories in any order");
-    let other = pod(json!({"containers": [{"name": "a", "securityContext": {"seLinuxOptions": {"level": "s0:c3", "type": "spc_t"}}}]}));
+    let other = pod(
+        json!({"containers": [{"name": "a", "securityContext": {"seLinuxOptions": {"level": "s0:c3", "type": "spc_t"}}}]}),
+    );
     assert_eq!(
         errors(&admit(&p, &other)),
         [
@@ -256,9 +300,15 @@ fn selinux_strategies() {
 
 #[test]
 fn capabilities_default_drop_allowed() {
-    let p = psp("c", json!({"defaultAddCapabilities": ["NET_BIND_SERVICE", "CHOWN"],
-        "requiredDropCapabilities": ["ALL"], "allowedCapabilities": ["SYS_TIME"]}), json!({}));
-    let dropped = pod(json!({"containers": [{"name": "a", "securityContext": {"capabilities": {"drop": ["CHOWN"]}}}]}));
+    let p = psp(
+        "c",
+        json!({"defaultAddCapabilities": ["NET_BIND_SERVICE", "CHOWN"],
+        "requiredDropCapabilities": ["ALL"], "allowedCapabilities": ["SYS_TIME"]}),
+        json!({}),
+    );
+    let dropped = pod(
+        json!({"containers": [{"name": "a", "securityContext": {"capabilities": {"drop": ["CHOWN"]}}}]}),
+    );
     assert_eq!(
         changes(&admit(&p, &dropped)),
         [(
@@ -267,10 +317,14 @@ fn capabilities_default_drop_allowed() {
             json!({"add": ["NET_BIND_SERVICE"], "drop": ["ALL", "CHOWN"]})
         )]
     );
-    let adds = pod(json!({"containers": [{"name": "a", "securityContext": {"capabilities": {"add": ["SYS_ADMIN", "SYS_TIME"]}}}]}));
+    let adds = pod(
+        json!({"containers": [{"name": "a", "securityContext": {"capabilities": {"add": ["SYS_ADMIN", "SYS_TIME"]}}}]}),
+    );
     assert_eq!(
         errors(&admit(&p, &adds)),
-        ["spec.containers[0].securityContext.capabilities.add: Invalid value: \"SYS_ADMIN\": capability may not be added"]
+        [
+            "spec.containers[0].securityContext.capabilities.add: Invalid value: \"SYS_ADMIN\": capability may not be added"
+        ]
     );
     let any = psp("a", json!({"allowedCapabilities": ["*"]}), json!({}));
     assert_eq!(admit(&any, &adds), Outcome::Admits);
@@ -281,12 +335,20 @@ fn privilege_escalation() {
     let deny = psp("d", json!({"allowPrivilegeEscalation": false}), json!({}));
     assert_eq!(
         changes(&admit(&deny, &pod(one()))),
-        [("spec.containers[0].securityContext.allowPrivilegeEscalation".into(), Value::Null, json!(false))]
+        [(
+            "spec.containers[0].securityContext.allowPrivilegeEscalation".into(),
+            Value::Null,
+            json!(false)
+        )]
     );
-    let asks = pod(json!({"containers": [{"name": "a", "securityContext": {"allowPrivilegeEscalation": true}}]}));
+    let asks = pod(
+        json!({"containers": [{"name": "a", "securityContext": {"allowPrivilegeEscalation": true}}]}),
+    );
     assert_eq!(
         errors(&admit(&deny, &asks)),
-        ["spec.containers[0].securityContext.allowPrivilegeEscalation: Invalid value: true: Allowing privilege escalation for containers is not allowed"]
+        [
+            "spec.containers[0].securityContext.allowPrivilegeEscalation: Invalid value: true: Allowing privilege escalation for containers is not allowed"
+        ]
     );
     let default_off = psp("o", json!({"defaultAllowPrivilegeEscalation": false}), json!({}));
     assert_eq!(changes(&admit(&default_off, &pod(one()))).len(), 1);
@@ -295,11 +357,14 @@ fn privilege_escalation() {
 
 #[test]
 fn proc_mount_types() {
-    let unmasked = pod(json!({"containers": [{"name": "a", "securityContext": {"procMount": "Unmasked"}}]}));
+    let unmasked =
+        pod(json!({"containers": [{"name": "a", "securityContext": {"procMount": "Unmasked"}}]}));
     let p = psp("p", json!({}), json!({}));
     assert_eq!(
         errors(&admit(&p, &unmasked)),
-        ["spec.containers[0].securityContext.procMount: Invalid value: \"Unmasked\": ProcMountType is not allowed"]
+        [
+            "spec.containers[0].securityContext.procMount: Invalid value: \"Unmasked\": ProcMountType is not allowed"
+        ]
     );
     let ok = psp("u", json!({"allowedProcMountTypes": ["Default", "Unmasked"]}), json!({}));
     assert_eq!(admit(&ok, &unmasked), Outcome::Admits);
@@ -311,8 +376,15 @@ fn sysctl_patterns() {
         let s: Vec<Value> = names.iter().map(|n| json!({"name": n, "value": "1"})).collect();
         pod(json!({"securityContext": {"sysctls": s}, "containers": [{"name": "a"}]}))
     };
-    let p = psp("p", json!({"allowedUnsafeSysctls": ["net.core.*"], "forbiddenSysctls": ["kernel.shm_rmid_forced"]}), json!({}));
-    assert_eq!(admit(&p, &with(&["net.ipv4.tcp_syncookies", "net.core.somaxconn"])), Outcome::Admits);
+    let p = psp(
+        "p",
+        json!({"allowedUnsafeSysctls": ["net.core.*"], "forbiddenSysctls": ["kernel.shm_rmid_forced"]}),
+        json!({}),
+    );
+    assert_eq!(
+        admit(&p, &with(&["net.ipv4.tcp_syncookies", "net.core.somaxconn"])),
+        Outcome::Admits
+    );
     assert_eq!(
         errors(&admit(&p, &with(&["kernel.shm_rmid_forced", "kernel.msgmax"]))),
         [
@@ -331,10 +403,16 @@ fn seccomp_annotations_and_fields() {
     let p = psp("s", json!({}), ann);
     assert_eq!(
         changes(&admit(&p, &pod(one()))),
-        [("metadata.annotations[seccomp.security.alpha.kubernetes.io/pod]".into(), Value::Null, json!("runtime/default"))]
+        [(
+            "metadata.annotations[seccomp.security.alpha.kubernetes.io/pod]".into(),
+            Value::Null,
+            json!("runtime/default")
+        )]
     );
     // The field alone: PSP copies it to the annotation (sync happens after admission).
-    let field = pod(json!({"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}, "containers": [{"name": "a"}]}));
+    let field = pod(
+        json!({"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}, "containers": [{"name": "a"}]}),
+    );
     assert_eq!(changes(&admit(&p, &field)).len(), 1);
     let unconfined = pod_with(
         json!({"container.seccomp.security.alpha.kubernetes.io/app": "unconfined",
@@ -343,7 +421,9 @@ fn seccomp_annotations_and_fields() {
     );
     assert_eq!(
         errors(&admit(&p, &unconfined)),
-        ["pod.metadata.annotations[container.seccomp.security.alpha.kubernetes.io/app]: Forbidden: unconfined is not an allowed seccomp profile. Valid values are runtime/default,docker/default"]
+        [
+            "pod.metadata.annotations[container.seccomp.security.alpha.kubernetes.io/app]: Forbidden: unconfined is not an allowed seccomp profile. Valid values are runtime/default,docker/default"
+        ]
     );
     let container_field = pod_with(
         json!({"seccomp.security.alpha.kubernetes.io/pod": "runtime/default"}),
@@ -358,34 +438,67 @@ fn seccomp_annotations_and_fields() {
             "pod.metadata.annotations[container.seccomp.security.alpha.kubernetes.io/a]: Forbidden: seccomp may not be set",
         ]
     );
-    let any = psp("a", json!({}), json!({"seccomp.security.alpha.kubernetes.io/allowedProfileNames": "*"}));
+    let any = psp(
+        "a",
+        json!({}),
+        json!({"seccomp.security.alpha.kubernetes.io/allowedProfileNames": "*"}),
+    );
     assert_eq!(admit(&any, &unconfined), Outcome::Admits);
 }
 
 #[test]
 fn apparmor_annotations() {
-    let p = psp("a", json!({}), json!({
+    let p = psp(
+        "a",
+        json!({}),
+        json!({
         "apparmor.security.beta.kubernetes.io/allowedProfileNames": "runtime/default",
-        "apparmor.security.beta.kubernetes.io/defaultProfileName": "runtime/default"}));
+        "apparmor.security.beta.kubernetes.io/defaultProfileName": "runtime/default"}),
+    );
     assert_eq!(
         changes(&admit(&p, &pod(one()))),
-        [("metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]".into(), Value::Null, json!("runtime/default"))]
+        [(
+            "metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]".into(),
+            Value::Null,
+            json!("runtime/default")
+        )]
     );
-    let other = pod_with(json!({"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}), one());
+    let other = pod_with(
+        json!({"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}),
+        one(),
+    );
     assert_eq!(
         errors(&admit(&p, &other)),
-        ["pod.metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]: Forbidden: unconfined is not an allowed profile. Allowed values: \"runtime/default\""]
+        [
+            "pod.metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]: Forbidden: unconfined is not an allowed profile. Allowed values: \"runtime/default\""
+        ]
     );
-    let no_default = psp("n", json!({}), json!({"apparmor.security.beta.kubernetes.io/allowedProfileNames": "runtime/default"}));
+    let no_default = psp(
+        "n",
+        json!({}),
+        json!({"apparmor.security.beta.kubernetes.io/allowedProfileNames": "runtime/default"}),
+    );
     assert_eq!(
         errors(&admit(&no_default, &pod(one()))),
-        ["pod.metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]: Forbidden: AppArmor profile must be set"]
+        [
+            "pod.metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]: Forbidden: AppArmor profile must be set"
+        ]
     );
+    let trailing = psp(
+        "t",
+        json!({}),
+        json!({"apparmor.security.beta.kubernetes.io/allowedProfileNames": "runtime/default,"}),
+    );
+    assert_eq!(admit(&trailing, &pod(one())), Outcome::Admits, "a trailing comma allows unset");
 }
 
 #[test]
 fn runtime_class() {
-    let p = psp("r", json!({"runtimeClass": {"allowedRuntimeClassNames": ["gvisor"], "defaultRuntimeClassName": "gvisor"}}), json!({}));
+    let p = psp(
+        "r",
+        json!({"runtimeClass": {"allowedRuntimeClassNames": ["gvisor"], "defaultRuntimeClassName": "gvisor"}}),
+        json!({}),
+    );
     assert_eq!(
         changes(&admit(&p, &pod(one()))),
         [("spec.runtimeClassName".into(), Value::Null, json!("gvisor"))]
@@ -399,8 +512,11 @@ fn runtime_class() {
 #[test]
 fn init_and_ephemeral_containers() {
     let p = psp("p", json!({"runAsUser": {"rule": "MustRunAsNonRoot"}}), json!({}));
-    let o = admit(&p, &pod(json!({"initContainers": [{"name": "i"}], "containers": [{"name": "c"}],
-        "ephemeralContainers": [{"name": "e"}]})));
+    let o = admit(
+        &p,
+        &pod(json!({"initContainers": [{"name": "i"}], "containers": [{"name": "c"}],
+        "ephemeralContainers": [{"name": "e"}]})),
+    );
     let fields: Vec<String> = changes(&o).into_iter().map(|c| c.0).collect();
     assert_eq!(
         fields,
@@ -448,7 +564,12 @@ fn requesters_and_usable_psps() {
         .cluster_role("c", &[], vec![use_rule(&["ctrl"])])
         .cluster_role("s", &[], vec![use_rule(&["sa"])])
         .cluster_role("u", &[], vec![use_rule(&["user"])])
-        .cluster_binding("c", "ClusterRole", "c", vec![subject("ServiceAccount", "replicaset-controller", Some("kube-system"))])
+        .cluster_binding(
+            "c",
+            "ClusterRole",
+            "c",
+            vec![subject("ServiceAccount", "replicaset-controller", Some("kube-system"))],
+        )
         .role_binding("ns", "s", "ClusterRole", "s", vec![subject("ServiceAccount", "app", None)])
         .cluster_binding("u", "ClusterRole", "u", vec![subject("User", "alice", None)])
         .0;
