@@ -18,5 +18,5 @@ pub mod render;
 
 pub use edge::{apply, kube_api, source};
 pub use pure::model::findings;
-pub use pure::{decode, discover, evaluate, mapping, model, mutation, plan, pss};
+pub use pure::{decode, discover, evaluate, mapping, model, mutation, plan, pss, simulate};
 pub use render::{export, output};

@@ -13,3 +13,4 @@ pub mod mutation;
 pub mod plan;
 pub mod pss;
 pub mod rollout;
+pub mod simulate;

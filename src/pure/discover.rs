@@ -388,6 +388,9 @@ pub struct InventoryReport {
     pub grants: Vec<Grant>,
     pub namespaces: Vec<NamespaceAccess>,
     pub mutated_workloads: Vec<MutatedWorkload>,
+    /// Workload templates without pods: which PSP would admit them today (simulated).
+    #[serde(rename = "wouldAdmit")]
+    pub would_admit: Vec<crate::simulate::inventory::WouldAdmit>,
     pub cleanup: Cleanup,
     pub findings: Vec<Finding>,
     /// Kinds read but not used, with counts.
@@ -431,6 +434,8 @@ pub fn inventory_report_with(inv: &Inventory, discovery: Discovery) -> Inventory
     findings.extend(admitted::admission_findings(inv, &rbac.grants));
     let (mutated_workloads, mutation_findings) = mutation::mutated_workloads(inv, &mappings);
     findings.extend(mutation_findings);
+    findings.extend(crate::simulate::inventory::annotation_mismatches(inv, &rbac.grants));
+    let would_admit = crate::simulate::inventory::would_admit(inv, &rbac.grants);
 
     let granted: BTreeSet<&str> = rbac.grants.iter().map(|g| g.psp.as_str()).collect();
     // Use on every PSP held only by people and other groups (cluster-admin, system:masters)
@@ -504,6 +509,7 @@ pub fn inventory_report_with(inv: &Inventory, discovery: Discovery) -> Inventory
         grants: rbac.grants,
         namespaces,
         mutated_workloads,
+        would_admit,
         findings,
         ignored_kinds: inv.ignored.clone(),
         unavailable: inv.unavailable.clone(),

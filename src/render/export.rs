@@ -175,7 +175,15 @@ fn volume(v: &Volume) -> Value {
     if *v != Volume::new(v.name.clone(), &[]) {
         for t in VolumeType::ALL {
             if v.has(*t) {
-                m.insert(t.as_str().to_owned(), json!({}));
+                let source = match t {
+                    VolumeType::HostPath => v.host_path.as_ref().map(|p| json!({ "path": p })),
+                    VolumeType::FlexVolume => {
+                        v.flex_volume_driver.as_ref().map(|d| json!({ "driver": d }))
+                    }
+                    VolumeType::Csi => v.csi_driver.as_ref().map(|d| json!({ "driver": d })),
+                    _ => None,
+                };
+                m.insert(t.as_str().to_owned(), source.unwrap_or_else(|| json!({})));
             }
         }
     }
@@ -480,7 +488,7 @@ items:
         let ns = files.iter().find(|f| f.name == "namespaces.yaml").unwrap();
         assert!(ns.text.contains("apiVersion: v1\nkind: List\n"), "{}", ns.text);
         let pods = files.iter().find(|f| f.name == "pods.yaml").unwrap();
-        assert!(pods.text.contains("hostPath: {}"), "{}", pods.text);
+        assert!(pods.text.contains("hostPath:"), "{}", pods.text);
         assert!(!pods.text.contains("other"), "{}", pods.text);
     }
 }

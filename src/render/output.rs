@@ -5,6 +5,7 @@ pub mod check;
 pub mod inventory;
 pub mod map;
 pub mod plan;
+pub mod would_admit;
 
 use std::io::{self, Write};
 

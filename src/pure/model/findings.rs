@@ -59,6 +59,7 @@ codes! {
     RbacPspRoleUnbound => "rbac-psp-role-unbound", Info, "A Role or ClusterRole grants use on PodSecurityPolicies but no binding in the input refers to it.";
     RbacGrantReachesControllers => "rbac-grant-reaches-controllers", Warning, "A cluster-wide grant reaches kube-system service accounts, which controllers create pods as: controller-created pods in every namespace may use the PSP.";
     PodPspNotUsableBySa => "pod-psp-not-usable-by-sa", Warning, "A pod was admitted by a PSP that neither its service account nor every authenticated user may use (a user created it, or RBAC changed since); a re-created pod may get another PSP.";
+    PodPspAnnotationMismatch => "pod-psp-annotation-mismatch", Warning, "A pod's kubernetes.io/psp annotation names a PSP it may use, but the simulated PSP admission plugin would choose another PSP (or reject it) today: a re-created pod gets a different PSP, and possibly different defaults.";
     PodPspUnknown => "pod-psp-unknown", Warning, "A pod's kubernetes.io/psp annotation names a PodSecurityPolicy that is not in the input.";
     PodOwnerMissing => "pod-owner-missing", Warning, "A pod's controller (ownerReferences) is not in the input, so its template cannot be compared.";
     PodOwnerUnknownKind => "pod-owner-unknown-kind", Info, "A pod's controller is a kind without a known pod template (a Node for static pods, a custom resource), so it is not compared.";

@@ -143,6 +143,7 @@ impl PodSpec {
             list.shrink_to_fit();
             for c in list.iter_mut() {
                 c.ports.shrink_to_fit();
+                c.volume_mounts.shrink_to_fit();
             }
         }
         self.volumes.shrink_to_fit();
@@ -289,6 +290,21 @@ pub struct Container {
     pub lifecycle: Option<Lifecycle>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_context: Option<Box<SecurityContext>>,
+    /// Read by the PSP simulator (`allowedHostPaths` with `readOnly`).
+    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: Vec<VolumeMount>,
+}
+
+/// A container's volume mount: which volume, where, and whether read-only.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub mount_path: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
@@ -378,7 +394,8 @@ volume_types! {
     Image => "image",
 }
 
-/// A pod volume: its name and which sources are set (non-null).
+/// A pod volume: its name, which sources are set (non-null), and the few source fields PSP
+/// checks: the `hostPath` path, the `flexVolume` driver and the `csi` driver.
 ///
 /// A volume with no known source is what the API server defaults to `emptyDir` before admission,
 /// so [`Volume::has`] answers `true` for `EmptyDir` in that case.
@@ -387,12 +404,35 @@ pub struct Volume {
     pub name: String,
     #[serde(skip)]
     sources: u32,
+    /// `hostPath.path` (when `hostPath` is set).
+    #[serde(skip)]
+    pub host_path: Option<String>,
+    /// `flexVolume.driver` (when `flexVolume` is set).
+    #[serde(skip)]
+    pub flex_volume_driver: Option<String>,
+    /// `csi.driver` (when `csi` is set).
+    #[serde(skip)]
+    pub csi_driver: Option<String>,
+}
+
+/// The one field of a volume source the model keeps (`path` or `driver`).
+#[derive(Default, Deserialize)]
+struct SourceField {
+    #[serde(default, deserialize_with = "null_default")]
+    path: String,
+    #[serde(default, deserialize_with = "null_default")]
+    driver: String,
 }
 
 impl Volume {
     pub fn new(name: impl Into<String>, types: &[VolumeType]) -> Volume {
         let sources = types.iter().fold(0, |acc, t| acc | 1 << *t as u8);
-        Volume { name: name.into(), sources }
+        Volume { name: name.into(), sources, ..Volume::default() }
+    }
+
+    /// The first source set, in the order of [`VolumeType::ALL`] (after API defaulting).
+    pub fn source_type(&self) -> VolumeType {
+        VolumeType::ALL.iter().copied().find(|t| self.has(*t)).unwrap_or(VolumeType::EmptyDir)
     }
 
     /// Whether the volume uses this source (after API defaulting).
@@ -417,6 +457,18 @@ impl<'de> Deserialize<'de> for Volume {
                 while let Some(key) = map.next_key::<String>()? {
                     if key == "name" {
                         vol.name = map.next_value::<Option<String>>()?.unwrap_or_default();
+                    } else if let Some(
+                        t @ (VolumeType::HostPath | VolumeType::FlexVolume | VolumeType::Csi),
+                    ) = VolumeType::from_key(&key)
+                    {
+                        if let Some(f) = map.next_value::<Option<SourceField>>()? {
+                            vol.sources |= 1 << t as u8;
+                            match t {
+                                VolumeType::HostPath => vol.host_path = Some(f.path),
+                                VolumeType::FlexVolume => vol.flex_volume_driver = Some(f.driver),
+                                _ => vol.csi_driver = Some(f.driver),
+                            }
+                        }
                     } else if let Some(t) = VolumeType::from_key(&key) {
                         if map.next_value::<Option<IgnoredAny>>()?.is_some() {
                             vol.sources |= 1 << t as u8;
@@ -444,6 +496,27 @@ mod tests {
         assert!(v.has(VolumeType::EmptyDir), "no source defaults to emptyDir");
         let v: Volume = serde_json::from_str(r#"{"name":"c","madeUp":{}}"#).unwrap();
         assert!(v.has(VolumeType::EmptyDir) && !v.has(VolumeType::HostPath));
+    }
+
+    #[test]
+    fn volume_fields_psp_checks() {
+        let v: Volume =
+            serde_json::from_str(r#"{"name":"a","hostPath":{"path":"/var/log","type":""}}"#)
+                .unwrap();
+        assert_eq!(v.host_path.as_deref(), Some("/var/log"));
+        assert_eq!(v.source_type(), VolumeType::HostPath);
+        let v: Volume =
+            serde_json::from_str(r#"{"name":"f","flexVolume":{"driver":"x/y","options":{}}}"#)
+                .unwrap();
+        assert_eq!(v.flex_volume_driver.as_deref(), Some("x/y"));
+        let v: Volume = serde_json::from_str(r#"{"name":"c","csi":{"driver":"d"}}"#).unwrap();
+        assert_eq!((v.csi_driver.as_deref(), v.source_type()), (Some("d"), VolumeType::Csi));
+        let c: Container = serde_json::from_str(
+            r#"{"name":"x","volumeMounts":[{"name":"a","mountPath":"/a","readOnly":true}]}"#,
+        )
+        .unwrap();
+        assert_eq!(c.volume_mounts[0].read_only, Some(true));
+        assert_eq!(c.volume_mounts[0].mount_path, "/a");
     }
 
     #[test]

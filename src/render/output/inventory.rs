@@ -251,6 +251,7 @@ fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> 
     }
 
     writeln!(w)?;
+    crate::output::would_admit::text(w, &r.would_admit, style)?;
     findings_text(w, &r.findings, style)?;
     if !r.ignored_kinds.is_empty() {
         let parts: Vec<String> = r.ignored_kinds.iter().map(|(k, n)| format!("{k}={n}")).collect();
