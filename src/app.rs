@@ -5,6 +5,7 @@
 // The app layer is the one place that writes to the terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod admit;
 mod apply;
 mod check;
 mod diff;
@@ -62,7 +63,7 @@ pub struct Cli {
 }
 
 /// Options accepted before or after the subcommand, as with kubectl.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct GlobalArgs {
     /// Read objects from a file, a directory (recursive: .yaml, .yml, .json) or `-` for stdin.
     /// Repeatable. Without it, the cluster in the kubeconfig is read.
@@ -141,6 +142,9 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Undo what apply wrote, from DIR/journal.json, newest first.
     Rollback(rollback::RollbackArgs),
+    /// Which PodSecurityPolicy the admission plugin would choose for each pod or workload of -f,
+    /// what it would change, and why the others reject it (cluster: kubeconfig or --inventory).
+    Admit(admit::AdmitArgs),
     /// Print the JSON Schema of an output document (check, inventory, map, plan, journal), or
     /// list them. Reads no input and no kubeconfig.
     Schema(schema::SchemaArgs),
@@ -225,6 +229,7 @@ pub fn run() -> ExitCode {
         Command::Apply(args) => apply::run(&cli.global, args, &settings, &mut out),
         Command::Rollback(args) => rollback::run(&cli.global, args, &settings, &mut out),
         Command::Schema(args) => schema::run(&cli.global, args, &settings, &mut out),
+        Command::Admit(args) => admit::run(&cli.global, args, &settings, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -3,6 +3,7 @@
 // Test binaries report notices on stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod admit_cli;
 mod api_faults;
 mod architecture;
 mod check_cli;

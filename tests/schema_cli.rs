@@ -146,8 +146,19 @@ fn schema_lists_and_prints_without_reading_anything() {
 /// `--help` of the tool and of every subcommand, reviewed on change.
 #[test]
 fn help_snapshots() {
-    let subcommands =
-        ["", "check", "export", "inventory", "map", "plan", "diff", "apply", "rollback", "schema"];
+    let subcommands = [
+        "",
+        "check",
+        "export",
+        "inventory",
+        "map",
+        "plan",
+        "diff",
+        "apply",
+        "rollback",
+        "admit",
+        "schema",
+    ];
     for sub in subcommands {
         let mut args: Vec<&str> = sub.split_whitespace().collect();
         args.push("--help");

@@ -21,6 +21,8 @@
 //!
 //! Pure: no I/O.
 
+/// The plugin's choice for given objects in a given cluster (`admit`).
+pub mod admit;
 /// AppArmor annotations.
 pub mod apparmor;
 /// Added, dropped and allowed capabilities.

@@ -1,6 +1,7 @@
 //! Rendering of reports: text for people, JSON and YAML for machines. Renderers take a writer and
 //! never print themselves.
 
+pub mod admit;
 pub mod check;
 pub mod inventory;
 pub mod map;

@@ -11,6 +11,7 @@ use crate::discover::{INVENTORY_SCHEMA_VERSION, InventoryReport};
 use crate::evaluate::{CHECK_SCHEMA_VERSION, CheckReport};
 use crate::mapping::{MAP_SCHEMA_VERSION, MapReport};
 use crate::plan::{PLAN_SCHEMA_VERSION, Plan};
+use crate::simulate::admit::{ADMIT_SCHEMA_VERSION, AdmitReport};
 
 /// One published document.
 #[derive(Clone, Copy, Debug)]
@@ -65,7 +66,7 @@ fn generate<T: JsonSchema>() -> Schema {
 }
 
 /// Every published document, in the order `psa-migrate schema --list` prints them.
-pub const DOCUMENTS: [Document; 5] = [
+pub const DOCUMENTS: [Document; 6] = [
     Document {
         name: "check",
         schema_version: CHECK_SCHEMA_VERSION,
@@ -89,6 +90,12 @@ pub const DOCUMENTS: [Document; 5] = [
         schema_version: PLAN_SCHEMA_VERSION,
         about: "psa-migrate plan: plan.json and plan -o json",
         generate: generate::<Plan>,
+    },
+    Document {
+        name: "admit",
+        schema_version: ADMIT_SCHEMA_VERSION,
+        about: "psa-migrate admit -o json",
+        generate: generate::<AdmitReport>,
     },
     Document {
         name: "journal",
