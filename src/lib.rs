@@ -8,15 +8,23 @@
 //! * [`app`] — the CLI: arguments, settings resolved once, the terminal.
 //!
 //! Dependencies point one way: app → edge → render → pure (and app → render, edge → pure);
-//! `tests/architecture.rs` enforces it. The modules are also re-exported at the crate root
-//! (`psa_migrate::model`, `psa_migrate::pss`, …) so that paths stay short.
+//! `tests/architecture.rs` enforces it. Modules are re-exported at the crate root so that paths
+//! stay short (`crate::model`, `crate::plan`, …); only what the binary, the tests, the benchmarks
+//! and the examples need is public (`app`, `model`, `pss`, `source`, `kube_api`, `export`,
+//! `plan_files`): everything else is `pub(crate)`.
 
 pub mod app;
-pub mod edge;
-pub mod pure;
-pub mod render;
+pub(crate) mod edge;
+pub(crate) mod pure;
+pub(crate) mod render;
 
-pub use edge::{apply, kube_api, source};
-pub use pure::model::findings;
-pub use pure::{decode, discover, evaluate, mapping, model, mutation, plan, pss, simulate};
-pub use render::{export, output};
+// The public surface: what the binary, the tests, the benchmarks and the examples use.
+pub use edge::{kube_api, source};
+pub use pure::{model, pss};
+pub use render::{export, plan_files};
+
+// Everything else is the crate's own, reachable by short paths.
+pub(crate) use edge::apply;
+pub(crate) use pure::model::findings;
+pub(crate) use pure::{decode, discover, evaluate, mapping, mutation, plan, simulate};
+pub(crate) use render::output;

@@ -100,7 +100,7 @@ impl Env {
     /// Writes plan.json as `plan` would: sealed with its digest (an edit a new plan would make).
     fn write_plan_json(&self, v: &Value) {
         let mut v = v.clone();
-        v["digest"] = psa_migrate::render::plan_files::plan_digest(&v).into();
+        v["digest"] = psa_migrate::plan_files::plan_digest(&v).into();
         self.write_plan_json_unsealed(&v);
     }
 

@@ -85,6 +85,7 @@ impl Document {
     }
 
     /// `metadata.resourceVersion` of a list page.
+    #[cfg(test)]
     pub fn resource_version(&self) -> Option<&str> {
         self.fields.get("metadata")?.get("resourceVersion")?.as_str()
     }

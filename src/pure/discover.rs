@@ -204,21 +204,10 @@ pub struct ServiceAccountAccess {
     pub usable_psps: Vec<PspUse>,
 }
 
-/// The service accounts of `ns`: those in the inventory, those named by pods, templates and RBAC
-/// subjects, and `default`; with whether they are in the input and how many pod objects use them.
-pub fn service_account_names(
-    inv: &Inventory,
-    grants: &[Grant],
-    ns: &str,
-) -> BTreeMap<String, (bool, usize)> {
-    let mut all = service_accounts_by_namespace(inv, grants);
-    let mut out = all.remove(ns).unwrap_or_default();
-    out.entry("default".into()).or_default();
-    out
-}
-
-/// [`service_account_names`] for every namespace at once (one pass over the inventory);
-/// `default` is added for every namespace of [`namespace_names`].
+/// The service accounts of every namespace, in one pass over the inventory: those in the
+/// inventory, those named by pods, templates and RBAC subjects, and `default` (added for every
+/// namespace of [`namespace_names`]); with whether each is in the input and how many pod objects
+/// use it.
 pub fn service_accounts_by_namespace(
     inv: &Inventory,
     grants: &[Grant],

@@ -280,12 +280,6 @@ pub struct Decision {
     pub admitted: Option<SimPod>,
 }
 
-impl Decision {
-    pub fn admitted(&self) -> bool {
-        self.psp.is_some()
-    }
-}
-
 /// The plugin's selection among `psps` (any order) restricted to `usable`: sorted by name, the
 /// first PSP that admits the pod unchanged wins, otherwise the first that admits it with
 /// mutation; otherwise the pod is rejected with the errors of every usable PSP. The

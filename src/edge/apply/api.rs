@@ -31,7 +31,6 @@ const MAX_RESTARTS: u32 = 3;
 /// (the PSP deprecation warning removed).
 #[derive(Clone, Debug)]
 pub struct Answer {
-    pub status: u16,
     pub body: Value,
     pub warnings: Vec<String>,
 }
@@ -55,8 +54,6 @@ impl LiveNamespace {
 /// The cluster of the kubeconfig.
 pub struct Cluster {
     api: ApiClient,
-    /// The server URL, for messages.
-    pub server: String,
 }
 
 /// One page of a list: its items and continue token.
@@ -82,7 +79,7 @@ impl Cluster {
 
     /// A cluster behind an existing API client (tests).
     pub fn with_api(api: ApiClient) -> Cluster {
-        Cluster { server: api.server.clone(), api }
+        Cluster { api }
     }
 
     /// Sends a write (or a read of one object) and decodes its answer.
@@ -98,7 +95,7 @@ impl Cluster {
             })?
         };
         let warnings = response.warnings.into_iter().filter(|w| !is_psp_deprecation(w)).collect();
-        Ok(Answer { status: response.status.as_u16(), body, warnings })
+        Ok(Answer { body, warnings })
     }
 
     /// GETs an object; `None` when it does not exist (404).

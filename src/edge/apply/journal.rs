@@ -91,6 +91,7 @@ impl Entry {
     }
 
     /// `namespace/web step 1`, `RoleBinding web/disable-psp (step 3)`.
+    #[cfg(test)]
     pub fn describe(&self) -> String {
         match &self.change {
             Change::Labels { namespace, .. } => {
@@ -129,6 +130,7 @@ impl Journal {
         self.entries.iter().map(|e| e.seq).max().unwrap_or(0) + 1
     }
 
+    #[cfg(test)]
     pub fn get(&self, id: u64) -> Option<&Entry> {
         self.entries.iter().find(|e| e.id == id)
     }

@@ -43,10 +43,7 @@ pub enum PlanFileError {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanFile {
-    pub schema_version: String,
     pub name: String,
-    #[serde(default)]
-    pub cluster_version: String,
     /// Whether the PodSecurityPolicy admission plugin was running when the plan was made: the
     /// PSP bypass (step 3) only makes sense while it is.
     #[serde(default)]
@@ -114,8 +111,6 @@ pub struct PlanNamespace {
     #[serde(default)]
     pub exempt: bool,
     #[serde(default)]
-    pub current_labels: BTreeMap<String, String>,
-    #[serde(default)]
     pub planned_labels: BTreeMap<String, String>,
     #[serde(default)]
     pub coverage: PlanCoverage,
@@ -173,8 +168,8 @@ fn view(value: Value, path: &str) -> Result<PlanFile, PlanFileError> {
     })
 }
 
-/// Parses the text of `plan.json` without verifying digests (tests, and callers that verified);
-/// `path` is for messages.
+/// Parses the text of `plan.json` without verifying digests (tests); `path` is for messages.
+#[cfg(test)]
 pub fn parse(text: &str, path: &str) -> Result<PlanFile, PlanFileError> {
     view(parse_value(text, path)?, path)
 }

@@ -278,7 +278,8 @@ impl Grant {
         self.scope.as_deref().is_none_or(|s| s == ns)
     }
 
-    /// `RoleBinding ns/name → Role ns/name (rule 0)`, for text output.
+    /// `RoleBinding ns/name → Role ns/name (rule 0)`.
+    #[cfg(test)]
     pub fn path(&self) -> String {
         let mut s = format!("{} → {}", self.binding, self.role);
         if let Some(from) = &self.aggregated_from {
