@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 
-use crate::support::fake_api::{FakeApi, FakeConfig};
 use crate::support::schema::assert_valid;
+use crate::support::served::{as_real_server, demo_cluster, serve};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -158,19 +158,12 @@ fn text_output_names_the_psp_the_changes_and_the_errors() {
 
 #[test]
 fn live_reads_the_psps_and_rbac_of_the_cluster() {
-    let api = FakeApi::start(
-        FakeConfig::new()
-            .dir(repo().join("testdata/clusters/ml-platform"))
-            .list_items_type_meta(false)
-            .implicit_namespaces(false),
-    );
-    let tmp = tempfile::tempdir().unwrap();
-    let kubeconfig = tmp.path().join("kubeconfig");
-    api.kubeconfig(&kubeconfig).unwrap();
+    let served = serve(as_real_server(&demo_cluster()));
+    let (tmp, kubeconfig) = (&served.tmp, &served.kubeconfig);
     let file = objects(tmp.path());
     let live = cmd()
         .args(["admit", "-q", "-o", "json", "--as", "jane", "--kubeconfig"])
-        .arg(&kubeconfig)
+        .arg(kubeconfig)
         .arg("-f")
         .arg(&file)
         .output()

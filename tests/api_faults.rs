@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 
-use crate::support::fake_api::{ContinueExpiry, FakeApi, FakeApiHandle, FakeConfig, Faults};
+use crate::support::fake_api::{ContinueExpiry, FakeApiHandle, Faults};
+use crate::support::served::{Served, as_real_server, serve};
 
 type Labels = BTreeMap<String, String>;
 
@@ -31,15 +32,7 @@ struct Env {
 }
 
 fn start() -> Env {
-    let config = FakeConfig::new()
-        .dir(fixture())
-        .version("1.24")
-        .list_items_type_meta(false)
-        .implicit_namespaces(false);
-    let api = FakeApi::start(config);
-    let tmp = tempfile::tempdir().unwrap();
-    let kubeconfig = tmp.path().join("kubeconfig");
-    api.kubeconfig(&kubeconfig).unwrap();
+    let Served { api, tmp, kubeconfig } = serve(as_real_server(&fixture()).version("1.24"));
     let plan = tmp.path().join("plan");
     let out = cargo_bin_cmd!("psa-migrate")
         .current_dir(repo())

@@ -11,7 +11,8 @@ use psa_migrate::model::inventory::Inventory;
 use psa_migrate::source::live::{self, Failure, LiveError, LiveOptions, LiveRead, RetryPolicy};
 use psa_migrate::source::offline::{OfflineOptions, read_paths};
 
-use crate::support::fake_api::{ContinueExpiry, FakeApi, FakeApiHandle, FakeConfig, Faults};
+use crate::support::fake_api::{ContinueExpiry, FakeConfig, Faults};
+use crate::support::served::{Served, as_real_server, serve};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -32,24 +33,14 @@ fn cluster(name: &str) -> PathBuf {
     repo().join("testdata/clusters").join(name)
 }
 
-/// A fake serving `dir` the way a real API server would: list items without `kind`, no
-/// namespaces beyond the data's own.
 fn fake(dir: &Path) -> FakeConfig {
-    FakeConfig::new().dir(dir).list_items_type_meta(false).implicit_namespaces(false)
+    as_real_server(dir)
 }
 
-struct Live {
-    api: FakeApiHandle,
-    _tmp: tempfile::TempDir,
-    kubeconfig: PathBuf,
-}
+type Live = Served;
 
 fn start(config: FakeConfig) -> Live {
-    let api = FakeApi::start(config);
-    let tmp = tempfile::tempdir().unwrap();
-    let kubeconfig = tmp.path().join("kubeconfig");
-    api.kubeconfig(&kubeconfig).unwrap();
-    Live { api, _tmp: tmp, kubeconfig }
+    serve(config)
 }
 
 /// Options for in-process reads: fast backoff so fault tests stay quick.

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 
-use crate::support::fake_api::{CrashMode, FakeApi, FakeApiHandle, FakeConfig, Faults};
+use crate::support::fake_api::{CrashMode, FakeApiHandle, Faults};
+use crate::support::served::{Served, as_real_server, serve};
 
 const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
 const ENFORCE_VERSION: &str = "pod-security.kubernetes.io/enforce-version";
@@ -38,16 +39,8 @@ struct Env {
 }
 
 fn start(faults: Faults) -> Env {
-    let config = FakeConfig::new()
-        .dir(fixture())
-        .version("1.24")
-        .list_items_type_meta(false)
-        .implicit_namespaces(false)
-        .faults(faults);
-    let api = FakeApi::start(config);
-    let tmp = tempfile::tempdir().unwrap();
-    let kubeconfig = tmp.path().join("kubeconfig");
-    api.kubeconfig(&kubeconfig).unwrap();
+    let Served { api, tmp, kubeconfig } =
+        serve(as_real_server(&fixture()).version("1.24").faults(faults));
     let plan = tmp.path().join("plan");
     let out = cargo_bin_cmd!("psa-migrate")
         .current_dir(repo())

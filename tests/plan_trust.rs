@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 
-use crate::support::fake_api::{FakeApi, FakeConfig, Faults};
+use crate::support::fake_api::Faults;
+use crate::support::served::{Served, as_real_server, demo_cluster, serve};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -323,23 +324,8 @@ fn summary_counts_in_the_singular_and_asks_for_the_cluster_version() {
 
 // Live: what the cluster would not let us read.
 
-struct Live {
-    _api: crate::support::fake_api::FakeApiHandle,
-    _tmp: tempfile::TempDir,
-    kubeconfig: PathBuf,
-}
-
-fn live(faults: Faults) -> Live {
-    let config = FakeConfig::new()
-        .dir(repo().join("testdata/clusters/ml-platform"))
-        .list_items_type_meta(false)
-        .implicit_namespaces(false)
-        .faults(faults);
-    let api = FakeApi::start(config);
-    let tmp = tempfile::tempdir().unwrap();
-    let kubeconfig = tmp.path().join("kubeconfig");
-    api.kubeconfig(&kubeconfig).unwrap();
-    Live { _api: api, _tmp: tmp, kubeconfig }
+fn live(faults: Faults) -> Served {
+    serve(as_real_server(&demo_cluster()).faults(faults))
 }
 
 #[test]

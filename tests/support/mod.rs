@@ -2,3 +2,4 @@
 
 pub mod fake_api;
 pub mod schema;
+pub mod served;
