@@ -735,6 +735,24 @@ fn privileged_pod(ns: &str, name: &str) -> Value {
 /// Objects created after planning that the enforce level rejects stop that namespace (the
 /// other namespaces go on); `--force` goes on. A workload template is never checked by the
 /// server's dry run: only the re-verification sees it.
+/// Re-verification lists each namespace's pods in pages of `--chunk-size`, like every other
+/// list, and follows the continue tokens to the end.
+#[test]
+fn reverification_pages_with_the_chunk_size() {
+    let env = start(Faults::none());
+    env.api.clear_requests();
+    env.expect(&["apply", "--step", "2", "--yes", "--chunk-size", "1"], 0);
+    let pods = env.api.requests_to("/namespaces/notebooks/pods");
+    assert!(pods.len() > 1, "several pages of one pod: {pods:?}");
+    for r in &pods {
+        assert!(r.params.iter().any(|(k, v)| k == "limit" && v == "1"), "{r:?}");
+    }
+    assert!(
+        pods.iter().skip(1).all(|r| r.params.iter().any(|(k, _)| k == "continue")),
+        "later pages continue: {pods:?}"
+    );
+}
+
 #[test]
 fn enforce_reverifies_objects_created_after_planning() {
     let env = start(Faults::none());
@@ -895,4 +913,17 @@ fn stale_lock_is_taken_over() {
     let out = env.expect(&["rollback", "--yes"], 2);
     assert!(stderr(&out).contains("held by psa-migrate rollback"), "{}", stderr(&out));
     assert!(lock_path(&env).exists(), "someone else's lock is left alone");
+    // Nor does `plan` rewrite a directory someone is applying.
+    let before = std::fs::read_to_string(env.plan.join("plan.json")).unwrap();
+    let out = cargo_bin_cmd!("psa-migrate")
+        .current_dir(repo())
+        .args(["plan", "-q", "--force", "--tighten", "-f"])
+        .arg(fixture())
+        .arg("--out")
+        .arg(&env.plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("held by psa-migrate rollback"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(env.plan.join("plan.json")).unwrap(), before);
 }

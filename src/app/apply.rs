@@ -138,15 +138,20 @@ pub(super) fn count(n: usize, one: &str, many: &str) -> String {
     if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
 }
 
-/// Verifies the migration directory, then takes its lock and removes what an interrupted run
-/// left (journal temporaries). The lock is held until the returned guard is dropped.
+/// Takes the migration directory's lock, then verifies it (so that no `plan` rewrites it in
+/// between) and removes what an interrupted run left (journal temporaries). The lock is held
+/// until the returned guard is dropped.
 pub(super) fn open_plan(
     dir: &std::path::Path,
     command: &str,
     quiet: bool,
 ) -> Result<(planfile::PlanFile, PlanLock), AppError> {
-    let plan = planfile::load(dir).map_err(|e| AppError::Usage(e.to_string()))?;
+    if !dir.join(crate::render::plan_files::PLAN_JSON).is_file() {
+        // Refuse before creating a lock file in a directory that holds no plan.
+        planfile::load(dir).map_err(|e| AppError::Usage(e.to_string()))?;
+    }
     let guard = lock::acquire(dir, command).map_err(|e| AppError::Usage(e.to_string()))?;
+    let plan = planfile::load(dir).map_err(|e| AppError::Usage(e.to_string()))?;
     if let Some(stale) = &guard.took_over {
         eprintln!(
             "notice: took over the stale lock {} of {stale}: that process is gone",

@@ -183,6 +183,9 @@ fn write_plan_dir(
     }
     std::fs::create_dir_all(dir)
         .map_err(|e| AppError::Usage(format!("cannot create {}: {e}", dir.display())))?;
+    // Never rewrite a migration directory an apply or rollback is working on.
+    let _lock =
+        crate::apply::lock::acquire(dir, "plan").map_err(|e| AppError::Usage(e.to_string()))?;
     let produced: BTreeSet<&str> = rendered.iter().map(|(n, _)| *n).collect();
     for stale in [files::PSP_BYPASS, files::CLEANUP] {
         if !produced.contains(stale) {

@@ -18,8 +18,8 @@ use crate::apply::labels::{self, LabelChange, MaybeLabels, Rollback};
 use crate::apply::objects::{self, ObjectKey};
 use crate::apply::planfile::PlanFile;
 
-/// Pods per page when listing a namespace's pods.
-const POD_PAGE: u32 = 500;
+/// Objects per list page where no `--chunk-size` reaches (rollback lists nothing per page).
+const DEFAULT_PAGE: u32 = 500;
 
 /// What happened, for the app layer to print.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +86,8 @@ pub struct ApplyWork {
     pub refused: Vec<String>,
     /// Warnings about what goes on anyway (`--force`).
     pub warnings: Vec<String>,
+    /// `--chunk-size`: objects per list page when re-verifying a namespace.
+    pub chunk_size: u32,
 }
 
 impl ApplyWork {
@@ -218,7 +220,7 @@ pub async fn gather_apply(
     force: bool,
 ) -> Result<ApplyWork, ApiError> {
     let live = cluster.namespaces(only, chunk_size).await?;
-    let mut work = ApplyWork::default();
+    let mut work = ApplyWork { chunk_size, ..ApplyWork::default() };
     let label_steps: Vec<u32> =
         steps.iter().copied().filter(|s| crate::apply::LABEL_STEPS.contains(s)).collect();
     if !label_steps.is_empty() {
@@ -297,6 +299,8 @@ pub struct RunOutcome {
 /// The state of a run: journal, where it is saved, the event sink and the progress bar.
 struct Run<'a> {
     cluster: &'a Cluster,
+    /// Objects per list page (`--chunk-size`).
+    chunk_size: u32,
     journal: &'a mut Journal,
     journal_path: &'a Path,
     report: &'a mut dyn FnMut(Event),
@@ -349,7 +353,14 @@ pub async fn run_apply(
     report: &mut dyn FnMut(Event),
     progress: &dyn Task,
 ) -> RunOutcome {
-    let mut run = Run { cluster, journal, journal_path, report, outcome: RunOutcome::default() };
+    let mut run = Run {
+        cluster,
+        chunk_size: work.chunk_size,
+        journal,
+        journal_path,
+        report,
+        outcome: RunOutcome::default(),
+    };
     for ns in &work.namespaces {
         progress.set_message(&ns.namespace);
         if let Err(Stop::Run) = apply_namespace(&mut run, ns, force).await {
@@ -482,7 +493,7 @@ async fn reverify(
         return Ok(Reverified::Clear);
     }
     let mut listed = Vec::new();
-    let pods = match run.cluster.pods(namespace, POD_PAGE).await {
+    let pods = match run.cluster.pods(namespace, run.chunk_size).await {
         Ok(p) => p,
         Err(e) if e.is_fatal() => return Err(run.api_error(&format!("{what}: listing pods"), &e)),
         Err(e) => {
@@ -492,7 +503,7 @@ async fn reverify(
             )));
         }
     };
-    let workloads = match run.cluster.workloads(namespace, POD_PAGE).await {
+    let workloads = match run.cluster.workloads(namespace, run.chunk_size).await {
         Ok(w) => w,
         Err(e) if e.is_fatal() => {
             return Err(run.api_error(&format!("{what}: listing workloads"), &e));
@@ -756,7 +767,14 @@ pub async fn run_rollback(
     report: &mut dyn FnMut(Event),
     progress: &dyn Task,
 ) -> RunOutcome {
-    let mut run = Run { cluster, journal, journal_path, report, outcome: RunOutcome::default() };
+    let mut run = Run {
+        cluster,
+        chunk_size: DEFAULT_PAGE,
+        journal,
+        journal_path,
+        report,
+        outcome: RunOutcome::default(),
+    };
     // Each namespace's resourceVersion as it moves with our own writes.
     let mut versions: BTreeMap<String, String> = BTreeMap::new();
     // Objects this rollback created again (undoing step 4), as the server answered: an older
