@@ -4,88 +4,21 @@
 //! of writes on top (a write is sent again only when that cannot apply it twice).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 
+use crate::migrate_e2e::{Env, Labels, start, stderr};
 use crate::support::fake_api::{ContinueExpiry, FakeApiHandle, Faults};
-use crate::support::served::{Served, as_real_server, serve};
 
-type Labels = BTreeMap<String, String>;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+/// What the fault tests add to the end-to-end environment.
+trait FaultEnv {
+    fn journal_text(&self) -> Option<String>;
+    fn journal_states(&self) -> Vec<String>;
+    fn applied_step_1(&self) -> BTreeMap<String, Labels>;
 }
 
-fn fixture() -> PathBuf {
-    repo().join("testdata/clusters/ml-platform")
-}
-
-struct Env {
-    api: FakeApiHandle,
-    _tmp: tempfile::TempDir,
-    kubeconfig: PathBuf,
-    plan: PathBuf,
-}
-
-fn start() -> Env {
-    let Served { api, tmp, kubeconfig } = serve(as_real_server(&fixture()).version("1.24"));
-    let plan = tmp.path().join("plan");
-    let out = cargo_bin_cmd!("psa-migrate")
-        .current_dir(repo())
-        .args(["plan", "-q", "-f"])
-        .arg(fixture())
-        .arg("--out")
-        .arg(&plan)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "plan failed: {}", stderr(&out));
-    Env { api, _tmp: tmp, kubeconfig, plan }
-}
-
-impl Env {
-    fn run(&self, args: &[&str]) -> Output {
-        cargo_bin_cmd!("psa-migrate")
-            .current_dir(repo())
-            .env_remove("KUBECONFIG")
-            .env("TERM", "dumb")
-            .arg(args[0])
-            .arg("--plan")
-            .arg(&self.plan)
-            .args(&args[1..])
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .timeout(Duration::from_secs(120))
-            .output()
-            .unwrap()
-    }
-
-    fn expect(&self, args: &[&str], code: i32) -> Output {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "psa-migrate {args:?}\nstdout:\n{}\nstderr:\n{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        out
-    }
-
-    fn labels(&self) -> BTreeMap<String, Labels> {
-        self.api
-            .names("v1", "namespaces")
-            .into_iter()
-            .map(|n| {
-                let l = self.api.namespace_labels(&n).unwrap();
-                (n, l)
-            })
-            .collect()
-    }
-
+impl FaultEnv for Env {
     fn journal_text(&self) -> Option<String> {
         std::fs::read_to_string(self.plan.join("journal.json")).ok()
     }
@@ -111,14 +44,6 @@ impl Env {
     }
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// Every answered-with-`status` request is followed by the same request again (a retry).
 fn retried(api: &FakeApiHandle, status: u16) -> usize {
     let reqs = api.requests();
@@ -134,7 +59,7 @@ fn retried(api: &FakeApiHandle, status: u16) -> usize {
 
 #[test]
 fn apply_and_rollback_survive_throttling_and_honour_retry_after() {
-    let env = start();
+    let env = start(Faults::none());
     let before = env.labels();
     env.api.faults().set(Faults::none().throttle_every(5, 1).only_resource("namespaces"));
     let started = Instant::now();
@@ -160,7 +85,7 @@ fn apply_and_rollback_survive_throttling_and_honour_retry_after() {
 
 #[test]
 fn retries_of_throttled_requests_are_bounded() {
-    let env = start();
+    let env = start(Faults::none());
     env.api.faults().set(Faults::none().throttle_every(1, 0).only_resource("namespaces"));
     let out = env.expect(&["apply", "--step", "1", "--yes"], 2);
     assert!(
@@ -174,7 +99,7 @@ fn retries_of_throttled_requests_are_bounded() {
 
 #[test]
 fn apply_and_rollback_survive_server_errors_on_reads_and_precondition_writes() {
-    let env = start();
+    let env = start(Faults::none());
     let before = env.labels();
     // Paged namespace lists, so that reads fail too.
     env.api.faults().set(Faults::none().error_every(3).only_resource("namespaces"));
@@ -202,7 +127,7 @@ fn apply_and_rollback_survive_server_errors_on_reads_and_precondition_writes() {
 
 #[test]
 fn writes_without_a_precondition_are_not_sent_again_after_a_server_error() {
-    let env = start();
+    let env = start(Faults::none());
     // PSP requests: the GET (404), the dry-run apply (500, retried: a dry run persists
     // nothing), its retry, the real apply (500: not retried, it may have been applied).
     env.api.faults().set(Faults::none().error_every(2).only_resource("podsecuritypolicies"));
@@ -229,7 +154,7 @@ fn writes_without_a_precondition_are_not_sent_again_after_a_server_error() {
 
 #[test]
 fn namespace_and_pod_lists_restart_after_an_expired_continue_token() {
-    let env = start();
+    let env = start(Faults::none());
     let before = env.labels();
     env.api.faults().set(Faults::none().expire_continue(ContinueExpiry::Once, Some("namespaces")));
     env.expect(&["apply", "--step", "1", "--yes", "--chunk-size", "2"], 0);
@@ -261,7 +186,7 @@ fn namespace_and_pod_lists_restart_after_an_expired_continue_token() {
 
 #[test]
 fn a_slow_server_times_out_apply_and_rollback_cleanly() {
-    let env = start();
+    let env = start(Faults::none());
     env.api.faults().set(Faults::none().latency_ms(3000));
     let started = Instant::now();
     let out = env.expect(&["apply", "--step", "1", "--yes", "--request-timeout", "200ms"], 2);
@@ -294,7 +219,7 @@ fn a_slow_server_times_out_apply_and_rollback_cleanly() {
 
 #[test]
 fn forbidden_is_reported_clearly_by_apply_and_rollback() {
-    let env = start();
+    let env = start(Faults::none());
     env.api.faults().set(Faults::none().forbid("namespaces"));
     let out = env.expect(&["apply", "--step", "1", "--yes"], 2);
     let err = stderr(&out);

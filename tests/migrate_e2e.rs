@@ -19,7 +19,7 @@ const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
 const ENFORCE_VERSION: &str = "pod-security.kubernetes.io/enforce-version";
 const AUDIT: &str = "pod-security.kubernetes.io/audit";
 
-type Labels = BTreeMap<String, String>;
+pub(crate) type Labels = BTreeMap<String, String>;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -31,14 +31,14 @@ fn fixture() -> PathBuf {
 
 /// A fake serving the fixture as a real server would, a kubeconfig for it, and a plan of the
 /// fixture (written with `-f`) in a temporary directory.
-struct Env {
-    api: FakeApiHandle,
+pub(crate) struct Env {
+    pub(crate) api: FakeApiHandle,
     tmp: tempfile::TempDir,
     kubeconfig: PathBuf,
-    plan: PathBuf,
+    pub(crate) plan: PathBuf,
 }
 
-fn start(faults: Faults) -> Env {
+pub(crate) fn start(faults: Faults) -> Env {
     let Served { api, tmp, kubeconfig } =
         serve(as_real_server(&fixture()).version("1.24").faults(faults));
     let plan = tmp.path().join("plan");
@@ -57,7 +57,7 @@ fn start(faults: Faults) -> Env {
 impl Env {
     /// Runs the binary against the fake with the plan directory (`--plan` is added after the
     /// subcommand).
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         let mut c = cargo_bin_cmd!("psa-migrate");
         c.current_dir(repo())
             .env_remove("KUBECONFIG")
@@ -73,7 +73,7 @@ impl Env {
     }
 
     /// Runs and requires an exit code.
-    fn expect(&self, args: &[&str], code: i32) -> Output {
+    pub(crate) fn expect(&self, args: &[&str], code: i32) -> Output {
         let out = self.run(args);
         assert_eq!(
             out.status.code(),
@@ -109,7 +109,7 @@ impl Env {
     }
 
     /// Every namespace's labels on the fake.
-    fn labels(&self) -> BTreeMap<String, Labels> {
+    pub(crate) fn labels(&self) -> BTreeMap<String, Labels> {
         self.api
             .names("v1", "namespaces")
             .into_iter()
@@ -164,11 +164,11 @@ impl Env {
     }
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 

@@ -134,9 +134,7 @@ pub(super) fn notices(list: &[String], quiet: bool) {
 }
 
 /// `1 change`, `2 changes`.
-pub(super) fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
-}
+pub(super) use crate::plan::count;
 
 /// Takes the migration directory's lock, then verifies it (so that no `plan` rewrites it in
 /// between) and removes what an interrupted run left (journal temporaries). The lock is held

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::output::{Format, write_json, write_yaml};
-use crate::plan::{CoverageStatus, NamespacePlan, Plan};
+use crate::plan::{CoverageStatus, NamespacePlan, Plan, count};
 
 fn coverage_word(c: CoverageStatus) -> &'static str {
     match c {
@@ -111,11 +111,6 @@ fn warnings(plan: &Plan) -> Vec<String> {
         );
     }
     out
-}
-
-/// `1 namespace`, `2 namespaces`.
-fn count(n: usize, one: &str, many: &str) -> String {
-    crate::plan::count(n, one, many)
 }
 
 /// The per-namespace table, aligned for a terminal.
