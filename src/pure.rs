@@ -11,6 +11,7 @@ pub mod mapping;
 pub mod model;
 pub mod mutation;
 pub mod plan;
+pub mod policy;
 pub mod pss;
 pub mod rollout;
 pub mod simulate;
