@@ -29,6 +29,15 @@ pub struct PlanArgs {
     /// export's version.yaml, or latest).
     #[arg(long, value_name = "vX.Y", value_parser = parse_version)]
     pub cluster_version: Option<Version>,
+    /// The Kubernetes version the residual admission policies are written for (default: the
+    /// cluster's when it is 1.30 or newer, else the newest version psa-migrate knows: policies
+    /// to apply after the upgrade). 1.28–1.29 write v1beta1; older versions write none.
+    #[arg(long, value_name = "vX.Y", value_parser = parse_policy_version)]
+    pub policy_version: Option<u32>,
+    /// The bindings' validationActions: `deny` (default), or `warn,audit` to soak the
+    /// policies like the audit and warn labels.
+    #[arg(long, value_name = "ACTIONS", default_value = "deny", value_parser = parse_policy_actions)]
+    pub policy_actions: PolicyActions,
     /// Exempt a namespace (repeatable): no labels, listed in the AdmissionConfiguration.
     #[arg(long, value_name = "NAMESPACE")]
     pub exempt_namespace: Vec<String>,
@@ -124,6 +133,7 @@ pub fn run(
         assume_complete: args.assume_complete,
         cluster_version_known: args.cluster_version.is_some()
             || inv.server_version.as_ref().and_then(|v| v.minor_number()).is_some(),
+        policies: policy_options(args, enforce_version),
     };
     let plan = plan::plan(&inv, &opts);
     // The plan files keep every finding as computed; the overrides change only the exit code.
@@ -133,6 +143,50 @@ pub fn run(
     write_plan_dir(&dir, &rendered, args.force)?;
     output::plan::render(out, &plan, &dir.display().to_string(), settings.format)?;
     Ok(sink.exit_code(args.fail_on))
+}
+
+/// The policy target: `--policy-version`, else the cluster's version from 1.30, else the
+/// newest version the API table knows.
+fn policy_options(args: &PlanArgs, cluster: Version) -> crate::policy::residual::PolicyOptions {
+    use crate::policy::api::NEWEST_MINOR;
+    let minor = args.policy_version.unwrap_or(match cluster {
+        Version::Minor(m) if m >= 30 => m,
+        _ => NEWEST_MINOR,
+    });
+    crate::policy::residual::PolicyOptions { minor, actions: args.policy_actions.0.clone() }
+}
+
+fn parse_policy_version(s: &str) -> Result<u32, String> {
+    match s.parse::<Version>() {
+        Ok(Version::Minor(m)) => Ok(m),
+        Ok(Version::Latest) => Err("must be a version such as v1.30, not latest".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The bindings' `validationActions`, as `--policy-actions` gives them.
+#[derive(Clone, Debug)]
+pub struct PolicyActions(pub Vec<String>);
+
+/// `deny` or `warn,audit` (any of deny, warn, audit; Deny and Warn may not be combined).
+fn parse_policy_actions(s: &str) -> Result<PolicyActions, String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in s.split(',').map(str::trim) {
+        let a = match a.to_ascii_lowercase().as_str() {
+            "deny" => "Deny",
+            "warn" => "Warn",
+            "audit" => "Audit",
+            other => return Err(format!("unknown action {other:?}: use deny, warn or audit")),
+        };
+        if !out.iter().any(|x| x == a) {
+            out.push(a.to_owned());
+        }
+    }
+    if out.iter().any(|a| a == "Deny") && out.iter().any(|a| a == "Warn") {
+        return Err("deny and warn cannot be combined (the API rejects it)".into());
+    }
+    out.sort_by_key(|a| ["Deny", "Warn", "Audit"].iter().position(|x| x == a));
+    Ok(PolicyActions(out))
 }
 
 /// Live: a resource the plan needs that could not be listed (403, timeouts, …) makes the plan

@@ -83,6 +83,8 @@ pub struct PlanOptions {
     pub assume_complete: bool,
     /// Whether `enforceVersion` came from the cluster, the export or `--cluster-version`.
     pub cluster_version_known: bool,
+    /// How the residual admission policies are written (target version, binding actions).
+    pub policies: crate::policy::residual::PolicyOptions,
 }
 
 /// The resources a namespace's plan depends on (qualified plural names, as the live source
@@ -211,6 +213,53 @@ pub struct NamespacePlan {
     /// Objects that run nothing (0 replicas, suspended, finished, PodTemplates, finished pods):
     /// reported with their level at the enforce version, never moving the plan.
     pub dead_objects: Vec<ObjectVerdict>,
+    /// Each restriction of the PSPs usable here that the enforce level does not enforce.
+    pub dropped_controls: Vec<DroppedControl>,
+    /// The residual ValidatingAdmissionPolicy that keeps them (`None`: the policy target
+    /// version serves none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residual_policy: Option<ResidualRef>,
+}
+
+/// A PSP restriction the namespace's enforce level does not enforce.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DroppedControl {
+    /// The PSP field (`volumes`, `runAsUser`, `allowedHostPaths`, …).
+    pub control: String,
+    /// What it restricts.
+    pub detail: String,
+    /// The usable PSPs that restrict it.
+    pub psps: Vec<String>,
+}
+
+/// The names of a namespace's residual policy and binding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResidualRef {
+    pub policy: String,
+    pub binding: String,
+}
+
+/// The generated admission policies (step file 5).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionPolicies {
+    /// The Kubernetes version the policies are written for (`plan --policy-version`).
+    pub policy_version: String,
+    /// `admissionregistration.k8s.io/v1` or `…/v1beta1`; `None`: that version serves none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validating_api_version: Option<String>,
+    /// The API needs the `ValidatingAdmissionPolicy` feature gate and runtime-config there.
+    pub needs_feature_gate: bool,
+    /// The bindings' `validationActions`.
+    pub validation_actions: Vec<String>,
+    /// The cluster still runs PSP, and PSP and these policies never run in the same release:
+    /// between the PSP bypass and the upgrade, the restrictions they keep are unprotected.
+    pub unprotected_window: bool,
+    /// The ValidatingAdmissionPolicy and binding objects, in apply order.
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
+    pub validating: Vec<serde_json::Value>,
 }
 
 /// The label keys a label step sets: 1 = audit and warn (and their versions), 2 = enforce (and
@@ -312,6 +361,8 @@ pub struct Plan {
     pub psp_bypass: Option<BypassPlan>,
     pub cleanup: CleanupPlan,
     pub policies: Vec<PolicyRow>,
+    /// Residual admission policies that keep what the enforce levels do not.
+    pub admission_policies: AdmissionPolicies,
     pub findings: Vec<Finding>,
     /// SHA-256 (`sha256:<hex>`) of every other file `plan` wrote, by file name; `diff`, `apply`
     /// and `rollback` refuse a directory where one changed. Filled in by `render::plan_files::render`.
@@ -592,6 +643,8 @@ fn plan_namespace(
         blocking,
         breaks_on_upgrade,
         dead_objects,
+        dropped_controls: Vec::new(),
+        residual_policy: None,
     }
 }
 
@@ -768,6 +821,17 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
             mutating: m.is_mutating(),
         })
         .collect();
+    let psp_objs: Vec<&crate::model::psp::PodSecurityPolicy> =
+        inv.psps.iter().map(|p| &p.obj).collect();
+    let admission_policies = crate::policy::plan_policies(
+        &psp_objs,
+        &rbac.grants,
+        &inv.pod_objects,
+        &mut ns_plans,
+        psp_admission_active,
+        &opts.policies,
+        &mut findings,
+    );
     crate::findings::sort(&mut findings);
     findings.dedup();
     let coverage = if ns_plans.iter().all(|n| n.coverage.status == CoverageStatus::Complete) {
@@ -788,6 +852,7 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
         psp_bypass,
         cleanup,
         policies,
+        admission_policies,
         findings,
         files: BTreeMap::new(),
         digest: String::new(),
@@ -810,6 +875,10 @@ mod tests {
 
     fn opts() -> PlanOptions {
         PlanOptions {
+            policies: crate::policy::residual::PolicyOptions {
+                minor: crate::policy::api::NEWEST_MINOR,
+                actions: vec!["Deny".into()],
+            },
             name: "t".into(),
             enforce_version: Version::Minor(24),
             tighten: false,

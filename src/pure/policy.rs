@@ -11,5 +11,167 @@
 
 /// API versions of ValidatingAdmissionPolicy and MutatingAdmissionPolicy per Kubernetes version.
 pub mod api;
+/// One PSP's restrictions as CEL expressions.
+pub mod controls;
 /// Evaluates ValidatingAdmissionPolicy and MutatingAdmissionPolicy objects with a CEL engine.
 pub mod engine;
+/// Residual ValidatingAdmissionPolicies and their bindings.
+pub mod residual;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::discover::rbac::Grant;
+use crate::findings::{Code, Finding, ObjectRef};
+use crate::model::inventory::PodObject;
+use crate::model::level::Level;
+use crate::model::psp::PodSecurityPolicy;
+use crate::plan::{AdmissionPolicies, DroppedControl, NamespacePlan, ResidualRef};
+use crate::simulate::Requester;
+use crate::simulate::inventory::default_requester;
+use residual::PolicyOptions;
+
+/// A pod object as the API server hands it to admission: `Pod` JSON with the template's (or
+/// pod's) annotations and spec.
+pub fn pod_json(o: &PodObject) -> Value {
+    let spec = o.spec.to_api();
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": o.name(),
+            "namespace": o.namespace(),
+            "annotations": o.pod_annotations(),
+        },
+        "spec": spec,
+    })
+}
+
+/// The admission request of a pod created by `requester` in `namespace`.
+pub fn request(requester: &Requester, namespace: &str, name: &str) -> engine::Request {
+    engine::Request {
+        operation: "CREATE".into(),
+        username: requester.user.clone(),
+        groups: requester.groups.clone(),
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+        sub_resource: String::new(),
+    }
+}
+
+/// The namespace object a binding's selector and `namespaceObject` see.
+pub fn namespace_json(name: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
+    })
+}
+
+/// Whether a PSS level already guarantees a control, whatever the PSP's setting (only the
+/// controls where this is certain: the host namespaces and privileged containers from
+/// baseline, privilege escalation from restricted).
+fn guaranteed(control: &controls::Control, level: Level) -> bool {
+    match control.id {
+        "HostNetwork" | "HostPID" | "HostIPC" | "Privileged" => level >= Level::Baseline,
+        "AllowPrivilegeEscalation" => level >= Level::Restricted,
+        _ => false,
+    }
+}
+
+/// Generates the residual policies of the planned namespaces, records each namespace's
+/// dropped controls and policy, and proves the policies on every live object with the CEL
+/// engine (`plan-residual-rejects-live` findings).
+pub fn plan_policies(
+    psps: &[&PodSecurityPolicy],
+    grants: &[Grant],
+    objects: &[PodObject],
+    ns_plans: &mut [NamespacePlan],
+    psp_admission_active: bool,
+    opts: &PolicyOptions,
+    findings: &mut Vec<Finding>,
+) -> AdmissionPolicies {
+    let served = api::validating(opts.minor);
+    let by_name: BTreeMap<&str, &PodSecurityPolicy> =
+        psps.iter().map(|p| (p.metadata.name.as_str(), *p)).collect();
+    for ns in ns_plans.iter_mut() {
+        let mut dropped: BTreeMap<(&'static str, &'static str), Vec<String>> = BTreeMap::new();
+        for psp in residual::usable_psp_names(psps, grants, &ns.name) {
+            let Some(p) = by_name.get(psp.as_str()) else { continue };
+            for c in controls::controls(p).iter().filter(|c| !guaranteed(c, ns.enforce)) {
+                dropped.entry((c.field, c.what)).or_default().push(psp.clone());
+            }
+        }
+        ns.dropped_controls = dropped
+            .into_iter()
+            .map(|((control, detail), psps)| DroppedControl {
+                control: control.to_owned(),
+                detail: detail.to_owned(),
+                psps,
+            })
+            .collect();
+    }
+    let names: Vec<String> = ns_plans.iter().map(|n| n.name.clone()).collect();
+    let residuals = residual::residual_policies(psps, grants, &names, opts);
+    let mut validating = Vec::new();
+    for r in &residuals {
+        for ns in ns_plans.iter_mut().filter(|n| r.namespaces.contains(&n.name)) {
+            ns.residual_policy =
+                Some(ResidualRef { policy: r.name.clone(), binding: r.name.clone() });
+        }
+        prove(r, objects, findings);
+        validating.push(r.policy.clone());
+        validating.push(r.binding.clone());
+    }
+    AdmissionPolicies {
+        policy_version: format!("v1.{}", opts.minor),
+        validating_api_version: served.map(|s| s.api_version.to_owned()),
+        needs_feature_gate: served.is_some_and(|s| s.needs_feature_gate),
+        validation_actions: opts.actions.clone(),
+        unprotected_window: psp_admission_active && served.is_some(),
+        validating,
+    }
+}
+
+/// Runs every live object of the policy's namespaces through it.
+fn prove(r: &residual::Residual, objects: &[PodObject], findings: &mut Vec<Finding>) {
+    let policy_ref = ObjectRef::new("ValidatingAdmissionPolicy", None, &r.name);
+    let compiled = match engine::Validating::compile(&r.policy) {
+        Ok(c) => c,
+        Err(e) => {
+            findings.push(Finding::new(
+                Code::PlanResidualRejectsLive,
+                policy_ref,
+                format!("the generated policy does not compile: {e}"),
+            ));
+            return;
+        }
+    };
+    for o in
+        objects.iter().filter(|o| o.is_live() && r.namespaces.iter().any(|n| n == o.namespace()))
+    {
+        let req = request(&default_requester(o), o.namespace(), o.name());
+        let object = pod_json(o);
+        let target = ObjectRef::new(o.kind.as_str(), Some(o.namespace()), o.name());
+        match compiled.evaluate(&object, None, &namespace_json(o.namespace()), &req) {
+            Ok(v) if v.failures.is_empty() => {}
+            Ok(v) => {
+                let msgs: Vec<String> = v.failures.iter().map(|f| f.message.clone()).collect();
+                findings.push(Finding::new(
+                    Code::PlanResidualRejectsLive,
+                    target,
+                    format!("{} rejects it: {}", r.name, msgs.join("; ")),
+                ));
+            }
+            Err(e) => findings.push(Finding::new(
+                Code::PlanResidualRejectsLive,
+                target,
+                format!("{} cannot evaluate it: {e}", r.name),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

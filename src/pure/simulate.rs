@@ -334,3 +334,38 @@ pub fn decide(psps: &[&PodSecurityPolicy], usable: &BTreeSet<String>, pod: &SimP
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+/// One PSP's validation of a pod as written: the plugin's checks without its defaulting step
+/// (the residual admission policies keep exactly this). Two differences from validating the
+/// defaulted pod: a capability the PSP would add by default need not be present, and an
+/// AppArmor profile set as a field counts as its annotation (the API server keeps the two in
+/// sync). Seccomp fields are already read beside their annotations by the strategy.
+pub fn validate_as_written(psp: &PodSecurityPolicy, pod: &SimPod) -> Vec<FieldError> {
+    let st = match provider::Strategies::new(psp) {
+        Ok(st) => st,
+        Err(e) => {
+            return vec![FieldError::forbidden(
+                "",
+                format!("PodSecurityPolicy {} cannot be used: {e}", psp.metadata.name),
+            )];
+        }
+    };
+    let mut pod = pod.clone();
+    let pod_profile = pod.spec.security_context.as_ref().and_then(|s| s.app_armor_profile.clone());
+    for c in pod.spec.all_containers() {
+        let key = format!("{}{}", crate::model::pod::APPARMOR_ANNOTATION_PREFIX, c.name);
+        let field = c.security_context.as_ref().and_then(|s| s.app_armor_profile.clone());
+        if let Some(p) = field.or_else(|| pod_profile.clone())
+            && !pod.annotations.contains_key(&key)
+        {
+            let value = apparmor::annotation_for_field(&p);
+            pod.annotations.insert(key, value);
+        }
+    }
+    let mut errs = provider::validate(psp, &st, &pod);
+    if st.capabilities.required_drop.is_empty() {
+        errs.retain(|e| !e.detail.starts_with("required capabilities are not set"));
+    }
+    errs
+}

@@ -22,7 +22,6 @@ use crate::decode::{EXPORT_RECORD_API_VERSION, EXPORT_RECORD_KIND};
 use crate::model::inventory::{
     Inventory, Listed, ListedResource, PodKind, PodObject, ServerVersion,
 };
-use crate::model::pod::{Volume, VolumeType};
 
 /// One file of an export.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,39 +166,6 @@ fn object<const N: usize>(api_version: &str, kind: &str, fields: [(&str, Value);
     Value::Object(m)
 }
 
-/// A volume with its sources as empty mappings. A volume with no source at all (which the API
-/// would default to `emptyDir`) is written with none, so it reads back identical.
-fn volume(v: &Volume) -> Value {
-    let mut m = Map::new();
-    m.insert("name".into(), Value::String(v.name.clone()));
-    if *v != Volume::new(v.name.clone(), &[]) {
-        for t in VolumeType::ALL {
-            if v.has(*t) {
-                let source = match t {
-                    VolumeType::HostPath => v.host_path.as_ref().map(|p| json!({ "path": p })),
-                    VolumeType::FlexVolume => {
-                        v.flex_volume_driver.as_ref().map(|d| json!({ "driver": d }))
-                    }
-                    VolumeType::Csi => v.csi_driver.as_ref().map(|d| json!({ "driver": d })),
-                    _ => None,
-                };
-                m.insert(t.as_str().to_owned(), source.unwrap_or_else(|| json!({})));
-            }
-        }
-    }
-    Value::Object(m)
-}
-
-fn pod_spec(p: &PodObject) -> Value {
-    let mut spec = to_value(&p.spec);
-    if !p.spec.volumes.is_empty()
-        && let Some(obj) = spec.as_object_mut()
-    {
-        obj.insert("volumes".into(), Value::Array(p.spec.volumes.iter().map(volume).collect()));
-    }
-    spec
-}
-
 /// A pod, workload or PodTemplate in API shape, from its compact record.
 fn pod_object(p: &PodObject) -> Value {
     let metadata = to_value(&p.meta);
@@ -208,12 +174,12 @@ fn pod_object(p: &PodObject) -> Value {
         if !p.template_annotations.is_empty() {
             meta.insert("annotations".into(), to_value(&p.template_annotations));
         }
-        json!({ "metadata": Value::Object(meta), "spec": pod_spec(p) })
+        json!({ "metadata": Value::Object(meta), "spec": p.spec.to_api() })
     };
     let kind = p.kind.as_str();
     match p.kind {
         PodKind::Pod => {
-            let mut fields = vec![("metadata", metadata), ("spec", pod_spec(p))];
+            let mut fields = vec![("metadata", metadata), ("spec", p.spec.to_api())];
             if let Some(phase) = &p.state.phase {
                 fields.push(("status", json!({ "phase": phase })));
             }

@@ -12,6 +12,7 @@ pub const AUDIT_WARN: &str = "0001-audit-warn.yaml";
 pub const ENFORCE: &str = "0002-enforce.yaml";
 pub const PSP_BYPASS: &str = "0003-psp-bypass.yaml";
 pub const CLEANUP: &str = "0004-cleanup.yaml";
+pub const RESIDUAL_POLICIES: &str = "0005-residual-policies.yaml";
 pub const ADMISSION_CONFIGURATION: &str = "admission-configuration.yaml";
 pub const PLAN_JSON: &str = "plan.json";
 pub const REPORT: &str = "REPORT.md";
@@ -23,6 +24,7 @@ pub fn step_file(step: u32) -> Option<&'static str> {
         2 => Some(ENFORCE),
         3 => Some(PSP_BYPASS),
         4 => Some(CLEANUP),
+        5 => Some(RESIDUAL_POLICIES),
         _ => None,
     }
 }
@@ -199,6 +201,30 @@ pub fn render(plan: &Plan) -> Result<Vec<(&'static str, String)>, RenderError> {
     }
     let delete: Vec<Value> = plan.cleanup.delete.iter().map(object_ref_manifest).collect();
     files.push((CLEANUP, yaml_docs(CLEANUP, &cleanup_header, &delete)?));
+    let ap = &plan.admission_policies;
+    if let Some(api_version) = &ap.validating_api_version {
+        let mut header = format!(
+            "Step 5 — residual admission policies ({api_version}, for Kubernetes {}): what\n\
+             the PSPs usable in each namespace validated and its enforce level does not, kept\n\
+             as ValidatingAdmissionPolicies bound by namespace (validationActions: {}).\n\
+             Apply with: psa-migrate apply --plan <dir> --step 5",
+            ap.policy_version,
+            ap.validation_actions.join(", ")
+        );
+        if ap.needs_feature_gate {
+            header.push_str(
+                "\nNeeds the ValidatingAdmissionPolicy feature gate and \
+                 --runtime-config=admissionregistration.k8s.io/v1beta1=true on this version.",
+            );
+        }
+        if ap.unprotected_window {
+            header.push_str(
+                "\nThe cluster still runs PSP, which no release serving these policies has: apply\n\
+                 them after the upgrade; REPORT.md lists what is unprotected until then.",
+            );
+        }
+        files.push((RESIDUAL_POLICIES, yaml_docs(RESIDUAL_POLICIES, &header, &ap.validating)?));
+    }
     files.push((ADMISSION_CONFIGURATION, admission_configuration(plan)?));
     files.push((REPORT, crate::output::plan::report_markdown(plan)));
     let mut sealed = plan.clone();

@@ -119,6 +119,18 @@ pub struct PodSpec {
 }
 
 impl PodSpec {
+    /// The spec in API shape (volumes with their sources, see [`Volume::to_api`]).
+    pub fn to_api(&self) -> serde_json::Value {
+        let mut spec = serde_json::to_value(self).unwrap_or_default();
+        if !self.volumes.is_empty()
+            && let Some(obj) = spec.as_object_mut()
+        {
+            let vols = self.volumes.iter().map(Volume::to_api).collect();
+            obj.insert("volumes".into(), serde_json::Value::Array(vols));
+        }
+        spec
+    }
+
     /// Every container in upstream's visiting order: init containers, containers, then ephemeral
     /// containers.
     pub fn all_containers(&self) -> impl Iterator<Item = &Container> {
@@ -425,6 +437,27 @@ struct SourceField {
 }
 
 impl Volume {
+    /// The volume in API shape: its sources as mappings (`hostPath` with its path, the drivers
+    /// of `flexVolume` and `csi`, the others empty). A volume with no source at all (which the
+    /// API would default to `emptyDir`) is written with none, so it reads back identical.
+    pub fn to_api(&self) -> serde_json::Value {
+        use serde_json::{Value, json};
+        let mut m = serde_json::Map::new();
+        m.insert("name".into(), Value::String(self.name.clone()));
+        for t in VolumeType::ALL.iter().filter(|t| self.sources & (1 << **t as u8) != 0) {
+            let source = match t {
+                VolumeType::HostPath => self.host_path.as_ref().map(|p| json!({ "path": p })),
+                VolumeType::FlexVolume => {
+                    self.flex_volume_driver.as_ref().map(|d| json!({ "driver": d }))
+                }
+                VolumeType::Csi => self.csi_driver.as_ref().map(|d| json!({ "driver": d })),
+                _ => None,
+            };
+            m.insert(t.as_str().to_owned(), source.unwrap_or_else(|| json!({})));
+        }
+        Value::Object(m)
+    }
+
     pub fn new(name: impl Into<String>, types: &[VolumeType]) -> Volume {
         let sources = types.iter().fold(0, |acc, t| acc | 1 << *t as u8);
         Volume { name: name.into(), sources, ..Volume::default() }

@@ -2,18 +2,11 @@
 //!
 //! ValidatingAdmissionPolicy: `v1beta1` from 1.28 (feature gate `ValidatingAdmissionPolicy`
 //! and `--runtime-config=admissionregistration.k8s.io/v1beta1=true`), `v1` from 1.30.
-//! MutatingAdmissionPolicy: `v1beta1` from 1.34 (feature gate `MutatingAdmissionPolicy` and
-//! runtime-config), `v1` from 1.36. Alpha versions are never generated.
-
-/// The API group of both policy kinds.
-pub const GROUP: &str = "admissionregistration.k8s.io";
+//! Alpha versions are never generated.
 
 /// The newest Kubernetes minor version this table knows; the default policy target for
 /// clusters older than 1.30 (policies to apply after the upgrade).
 pub const NEWEST_MINOR: u32 = 36;
-
-/// The oldest minor version with a (beta) ValidatingAdmissionPolicy.
-pub const VALIDATING_MIN_MINOR: u32 = 28;
 
 /// One served API version of a policy kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,31 +43,6 @@ pub fn validating(minor: u32) -> Option<Served> {
     }
 }
 
-/// The MutatingAdmissionPolicy API served at `minor`, if any.
-pub fn mutating(minor: u32) -> Option<Served> {
-    match minor {
-        36.. => Some(Served {
-            api_version: V1,
-            version: "v1",
-            needs_feature_gate: false,
-            since_minor: 36,
-        }),
-        34..=35 => Some(Served {
-            api_version: V1BETA1,
-            version: "v1beta1",
-            needs_feature_gate: true,
-            since_minor: 34,
-        }),
-        _ => None,
-    }
-}
-
-/// The kinds' resource names (plural), as discovery lists them.
-pub const VALIDATING_POLICIES: &str = "validatingadmissionpolicies";
-pub const VALIDATING_BINDINGS: &str = "validatingadmissionpolicybindings";
-pub const MUTATING_POLICIES: &str = "mutatingadmissionpolicies";
-pub const MUTATING_BINDINGS: &str = "mutatingadmissionpolicybindings";
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,9 +53,6 @@ mod tests {
         assert_eq!(validating(28).unwrap().version, "v1beta1");
         assert!(validating(29).unwrap().needs_feature_gate);
         assert_eq!(validating(30).unwrap().api_version, V1);
-        assert_eq!(mutating(33), None);
-        assert_eq!(mutating(35).unwrap().version, "v1beta1");
-        assert_eq!(mutating(36).unwrap().version, "v1");
-        assert!(!mutating(NEWEST_MINOR).unwrap().needs_feature_gate);
+        assert!(!validating(NEWEST_MINOR).unwrap().needs_feature_gate);
     }
 }

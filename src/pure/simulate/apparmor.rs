@@ -70,3 +70,16 @@ impl AppArmorRules {
         Vec::new()
     }
 }
+
+#[cfg(test)]
+/// The annotation value an `appArmorProfile` field stands for (`""` when it names none).
+pub fn annotation_for_field(p: &crate::model::pod::AppArmorProfile) -> String {
+    match p.type_.as_str() {
+        "RuntimeDefault" => "runtime/default".into(),
+        "Unconfined" => "unconfined".into(),
+        "Localhost" => {
+            p.localhost_profile.as_ref().map_or_else(String::new, |l| format!("localhost/{l}"))
+        }
+        _ => String::new(),
+    }
+}

@@ -265,6 +265,7 @@ pub fn report_markdown(plan: &Plan) -> String {
     if plan.policies.is_empty() {
         o.push_str("| (none in the input) | | | |\n");
     }
+    residual_section(&mut o, plan);
     o.push_str("\n## Objects to fix\n\nLive objects that fail the audit/warn level; fix them before raising enforce.\n\n");
     let mut any = false;
     for n in &plan.namespaces {
@@ -336,4 +337,81 @@ pub fn report_markdown(plan: &Plan) -> String {
     }
     o.push_str("\nUndo label steps at any time with `psa-migrate rollback --plan <dir>`.\n");
     o
+}
+
+/// "Kept by policy" versus "given up", per namespace, and the PSP-to-policy window.
+fn residual_section(o: &mut String, plan: &Plan) {
+    let ap = &plan.admission_policies;
+    o.push_str("\n## What the enforce level does not keep\n\n");
+    match &ap.validating_api_version {
+        Some(v) => {
+            let _ = writeln!(
+                o,
+                "Step 5 (`0005-residual-policies.yaml`) keeps these restrictions as \
+                 ValidatingAdmissionPolicies (`{v}`, for Kubernetes {}, validationActions {}): a \
+                 pod is admitted only when a PSP usable here by its service account or its creator \
+                 would have validated it as written. Members of `system:masters` are not \
+                 constrained by them (under PSP they could use every PSP of the cluster).{}\n",
+                ap.policy_version,
+                ap.validation_actions.join(", "),
+                if ap.needs_feature_gate {
+                    " This version needs the ValidatingAdmissionPolicy feature gate and runtime-config."
+                } else {
+                    ""
+                }
+            );
+            if ap.unprotected_window {
+                o.push_str(
+                    "> **Unprotected window:** PSP (removed in 1.25) and these policies (from 1.28) \
+                     never run in the same release. Between the PSP bypass (step 3) and the upgrade \
+                     to a version serving them, the restrictions listed below are enforced by \
+                     nothing: keep the bypass short, or cover them with a policy engine \
+                     (Kyverno, Gatekeeper) for that time.\n\n",
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "Kubernetes {} serves no ValidatingAdmissionPolicy (1.28 or newer is needed): \
+                 every restriction listed below is **given up** by this plan. Plan with \
+                 `--policy-version v1.30` (or newer) to keep them after an upgrade.\n",
+                ap.policy_version
+            );
+        }
+    }
+    let kept = ap.validating_api_version.is_some();
+    let mut any = false;
+    for n in &plan.namespaces {
+        if n.dropped_controls.is_empty() {
+            continue;
+        }
+        any = true;
+        let how = match (&n.residual_policy, kept) {
+            (Some(r), true) => format!("kept by policy `{}`", r.policy),
+            _ => "given up".to_owned(),
+        };
+        let _ = writeln!(o, "- **{}** (enforce `{}`), {how}:", n.name, n.enforce);
+        for d in &n.dropped_controls {
+            let _ = writeln!(o, "  - `{}`: {} ({})", d.control, d.detail, d.psps.join(", "));
+        }
+    }
+    if !any {
+        o.push_str("Nothing: the enforce levels keep every restriction of the usable PSPs.\n");
+    }
+    let rejected: Vec<_> = plan
+        .findings
+        .iter()
+        .filter(|f| f.code == crate::findings::Code::PlanResidualRejectsLive)
+        .collect();
+    if !rejected.is_empty() {
+        o.push_str(
+            "\n### Rejected by the residual policies\n\nLive objects that pass their enforce \
+             level but not the PSPs' own validation as written (usually because PSP mutated their \
+             pods): fix them before step 5.\n\n",
+        );
+        for f in rejected {
+            let _ = writeln!(o, "- {}: {}", f.object, md_escape(&f.message));
+        }
+    }
 }
