@@ -332,3 +332,35 @@ fn kubectl_over_tls_with_client_certificate() {
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["serverVersion"]["minor"], "24");
 }
+
+/// The committed demo's residual policies pass `kubectl apply --dry-run=server` on a server
+/// that serves them (1.36), and are refused by one that does not (1.27).
+#[test]
+fn kubectl_server_dry_run_of_the_residual_policies() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations/ml-platform/0005-residual-policies.yaml");
+    let file = file.to_str().unwrap();
+    let api = FakeApi::start(cluster("1.36"));
+    let Some(k) = Kubectl::new(&api) else { return };
+    let (stdout, _) = k.ok(&["apply", "--server-side", "--dry-run=server", "-f", file]);
+    assert!(
+        stdout.contains(
+            "validatingadmissionpolicy.admissionregistration.k8s.io/psa-migrate-residual-ml-workloads serverside-applied (server dry run)"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("validatingadmissionpolicybinding.admissionregistration.k8s.io/psa-migrate-residual-ml-workloads serverside-applied (server dry run)"), "{stdout}");
+    assert!(api.names("admissionregistration.k8s.io/v1", "validatingadmissionpolicies").is_empty());
+    let old = FakeApi::start(cluster("1.27"));
+    let Some(k) = Kubectl::new(&old) else { return };
+    let out = k.run(&["apply", "--server-side", "--dry-run=server", "-f", file]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // kubectl words it by how far discovery got (the fake serves no OpenAPI for the group).
+    assert!(
+        stderr.contains("no matches for kind \"ValidatingAdmissionPolicy\"")
+            || stderr.contains("the server could not find the requested resource"),
+        "{stderr}"
+    );
+    assert!(old.names("admissionregistration.k8s.io/v1", "validatingadmissionpolicies").is_empty());
+}

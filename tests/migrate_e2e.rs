@@ -39,8 +39,13 @@ pub(crate) struct Env {
 }
 
 pub(crate) fn start(faults: Faults) -> Env {
+    start_at("1.24", faults)
+}
+
+/// The demo cluster served as Kubernetes `version`, planned from its export.
+pub(crate) fn start_at(version: &str, faults: Faults) -> Env {
     let Served { api, tmp, kubeconfig } =
-        serve(as_real_server(&fixture()).version("1.24").faults(faults));
+        serve(as_real_server(&fixture()).version(version).faults(faults));
     let plan = tmp.path().join("plan");
     let out = cargo_bin_cmd!("psa-migrate")
         .current_dir(repo())
@@ -926,4 +931,69 @@ fn stale_lock_is_taken_over() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("held by psa-migrate rollback"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(env.plan.join("plan.json")).unwrap(), before);
+}
+
+fn residual_objects(env: &Env) -> Vec<(String, &'static str, String)> {
+    let plan = env.plan_json();
+    plan["admissionPolicies"]["validating"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let plural = match o["kind"].as_str().unwrap() {
+                "ValidatingAdmissionPolicy" => "validatingadmissionpolicies",
+                _ => "validatingadmissionpolicybindings",
+            };
+            let name = o["metadata"]["name"].as_str().unwrap().to_owned();
+            (o["apiVersion"].as_str().unwrap().to_owned(), plural, name)
+        })
+        .collect()
+}
+
+#[test]
+fn step_5_residual_policies_apply_and_rollback() {
+    // The demo plan targets Kubernetes 1.36 (the cluster runs 1.24): served here as 1.36.
+    let env = start_at("1.36", Faults::none());
+    let objects = residual_objects(&env);
+    assert!(objects.len() >= 2 && objects.len().is_multiple_of(2), "{objects:?}");
+    let exists = |(gv, plural, name): &(String, &str, String)| {
+        env.api.object(gv, plural, None, name).is_some()
+    };
+    assert!(!objects.iter().any(exists));
+    let out = env.expect(&["apply", "--step", "5", "--yes"], 0);
+    assert!(
+        stdout(&out).contains(
+            "ValidatingAdmissionPolicy psa-migrate-residual-ml-workloads created (step 5)"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    assert!(objects.iter().all(exists));
+    let applies: Vec<_> = env.api.requests().into_iter().filter(|r| r.method == "PATCH").collect();
+    assert_eq!(applies.len(), 2 * objects.len(), "a server-side dry run before each write");
+    assert!(applies.iter().take(1).all(|r| r.param("dryRun") == Some("All")));
+    assert_eq!(entries(&env.journal(), "create").len(), objects.len());
+    let out = env.expect(&["apply", "--step", "5", "--yes"], 0);
+    assert!(stdout(&out).contains("no changes"), "{}", stdout(&out));
+    env.expect(&["rollback", "--yes"], 0);
+    assert!(!objects.iter().any(exists));
+}
+
+#[test]
+fn step_5_refused_where_the_api_is_not_served() {
+    let env = start_at("1.27", Faults::none());
+    let writes = env.api.writes();
+    let out = env.expect(&["apply", "--step", "5", "--yes"], 2);
+    assert!(
+        stderr(&out).contains(
+            "refusing step 5: the server does not serve admissionregistration.k8s.io/v1 \
+             validatingadmissionpolicies; ValidatingAdmissionPolicy v1 needs Kubernetes 1.30"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.api.writes(), writes, "nothing written");
+    assert!(
+        !env.plan.join("journal.json").exists() || entries(&env.journal(), "create").is_empty()
+    );
 }

@@ -13,6 +13,7 @@ use crate::apply::api::Cluster;
 use crate::apply::engine::{self, ApplyWork, Event, RunOutcome};
 use crate::apply::journal::{self, Journal};
 use crate::apply::lock::{self, PlanLock};
+use crate::apply::objects::ObjectKey;
 use crate::apply::{self as migrate, diff, planfile};
 use crate::kube_api::ConnectOptions;
 use crate::output::{Format, Style};
@@ -22,11 +23,12 @@ pub struct ApplyArgs {
     /// The migration directory written by `psa-migrate plan` (holds plan.json).
     #[arg(long, value_name = "DIR")]
     pub plan: PathBuf,
-    /// Apply one step only: 1 audit/warn labels, 2 enforce labels, 3 PSP bypass, 4 clean-up.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4), conflicts_with = "through")]
+    /// Apply one step only: 1 audit/warn labels, 2 enforce labels, 3 PSP bypass, 4 clean-up, 5
+    /// residual admission policies.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=5), conflicts_with = "through")]
     pub step: Option<u32>,
     /// Apply steps 1 to N (default 2: the label steps; 3 and 4 only when asked for).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=5))]
     pub through: Option<u32>,
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
@@ -269,6 +271,51 @@ fn check_cleanup(
     Ok(())
 }
 
+/// Whether plan.json seals `file` (a step file the plan wrote).
+fn plan_records_file(dir: &std::path::Path, file: &str) -> bool {
+    std::fs::read_to_string(dir.join(crate::render::plan_files::PLAN_JSON))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["files"].get(file).is_some())
+}
+
+/// Step 5 needs a server that serves the policies' API version: refuse before any write.
+fn check_policies_served(
+    rt: &tokio::runtime::Runtime,
+    cluster: &Cluster,
+    creates: &[(u32, ObjectKey, serde_json::Value)],
+) -> Result<(), AppError> {
+    let mut needed: Vec<(&str, &str)> = creates
+        .iter()
+        .filter(|(s, _, _)| *s == 5)
+        .filter_map(|(_, k, _)| {
+            crate::apply::objects::resource(&k.kind)
+                .map(|(plural, _)| (k.api_version.as_str(), plural))
+        })
+        .collect();
+    needed.sort();
+    needed.dedup();
+    for (api_version, plural) in needed {
+        let served = rt
+            .block_on(cluster.serves(api_version, plural))
+            .map_err(|e| AppError::Other(e.into()))?;
+        if !served {
+            let why = if api_version.ends_with("/v1") {
+                "ValidatingAdmissionPolicy v1 needs Kubernetes 1.30"
+            } else {
+                "ValidatingAdmissionPolicy v1beta1 needs Kubernetes 1.28 or 1.29 with the \
+                 ValidatingAdmissionPolicy feature gate and \
+                 --runtime-config=admissionregistration.k8s.io/v1beta1=true"
+            };
+            return Err(AppError::Usage(format!(
+                "refusing step 5: the server does not serve {api_version} {plural}; {why} (plan \
+                 with --policy-version to target another version)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn run(
     g: &GlobalArgs,
     args: &ApplyArgs,
@@ -290,11 +337,19 @@ pub fn run(
     // Step 3 creates the objects of its file (verified with the plan); step 4 deletes exactly
     // what plan.json lists under cleanup.delete.
     let usage = |e: planfile::PlanFileError| AppError::Usage(e.to_string());
-    let bypass = if steps.contains(&3) {
-        planfile::load_objects(dir, 3).map_err(usage)?
-    } else {
-        Vec::new()
-    };
+    let mut creates: Vec<(u32, ObjectKey, serde_json::Value)> = Vec::new();
+    for step in [3, 5].into_iter().filter(|s| steps.contains(s)) {
+        let file = crate::render::plan_files::step_file(step).unwrap_or_default();
+        if step == 5 && !plan_records_file(dir, file) {
+            return Err(AppError::Usage(
+                "this plan has no step 5: its policy version serves no ValidatingAdmissionPolicy \
+                 (plan again with --policy-version v1.30 or newer)"
+                    .to_owned(),
+            ));
+        }
+        let objects = planfile::load_objects(dir, step).map_err(usage)?;
+        creates.extend(objects.into_iter().map(|(k, v)| (step, k, v)));
+    }
     let plan_path = dir.join(crate::render::plan_files::PLAN_JSON).display().to_string();
     let cleanup = if steps.contains(&4) {
         plan.cleanup_objects(&plan_path).map_err(usage)?
@@ -327,12 +382,15 @@ pub fn run(
         if steps.contains(&4) {
             check_cleanup(&rt, &cluster, &plan, g, args.force)?;
         }
+        if steps.contains(&5) {
+            check_policies_served(&rt, &cluster, &creates)?;
+        }
         let work = rt
             .block_on(engine::gather_apply(
                 &cluster,
                 &plan,
                 &steps,
-                &bypass,
+                &creates,
                 &cleanup,
                 &journal,
                 g.namespace.as_deref(),

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! What it emulates: discovery (`/version`, `/api`, `/apis`, group versions; `policy/v1beta1`
-//! PodSecurityPolicy only below 1.25), lists with `limit`/`continue`/`remainingItemCount`, label
+//! PodSecurityPolicy only below 1.25; `admissionregistration.k8s.io` ValidatingAdmissionPolicy
+//! and binding `v1beta1` on 1.28–1.33 and `v1` from 1.30, stored but never evaluated), lists with `limit`/`continue`/`remainingItemCount`, label
 //! and field selectors, `Table` and `PartialObjectMetadata` responses, get/create/update/patch
 //! (merge, strategic, JSON patch, server-side apply with label ownership), `dryRun=All`,
 //! resourceVersion preconditions, API `Status` errors, PodSecurity admission for namespaces

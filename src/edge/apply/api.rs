@@ -107,6 +107,21 @@ impl Cluster {
         }
     }
 
+    /// Whether the server serves `plural` in `api_version` (`group/version`), from discovery.
+    pub async fn serves(&self, api_version: &str, plural: &str) -> Result<bool, ApiError> {
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let doc = if group.is_empty() {
+            self.get(&ObjectRef::new("/api".to_owned(), version)).await?
+        } else {
+            self.get(&ObjectRef::new(format!("/apis/{group}"), version)).await?
+        };
+        Ok(doc.is_some_and(|d| {
+            d["resources"]
+                .as_array()
+                .is_some_and(|rs| rs.iter().any(|r| r["name"].as_str() == Some(plural)))
+        }))
+    }
+
     /// PATCHes an object (`dryRun=All` when `dry_run`) as field manager `psa-migrate`.
     pub async fn patch(
         &self,

@@ -212,7 +212,7 @@ pub async fn gather_apply(
     cluster: &Cluster,
     plan: &PlanFile,
     steps: &[u32],
-    bypass: &[(ObjectKey, Value)],
+    creates: &[(u32, ObjectKey, Value)],
     cleanup: &[ObjectKey],
     journal: &Journal,
     only: Option<&str>,
@@ -231,31 +231,31 @@ pub async fn gather_apply(
         work.refused = refused;
         work.warnings = warnings;
     }
-    if steps.contains(&3) {
-        for (key, manifest) in bypass {
-            // The bypass PSP and its ClusterRole are needed by any namespace's binding.
-            if !in_scope(key, only, true) {
-                continue;
-            }
-            if let Some(ns) = key.namespace()
-                && !live.contains_key(ns)
-            {
-                work.notices.push(format!("{key}: namespace {ns} is not in the cluster: skipped"));
-                continue;
-            }
-            let path = key.target().map_err(|m| decode_error(key, m))?;
-            if cluster.get(&path).await?.is_some() {
-                let ours =
-                    journal.object_entry(key, 3).is_some_and(|e| e.state != EntryState::RolledBack);
-                if !ours {
-                    work.notices.push(format!(
-                        "{key} already exists and was not created by psa-migrate: left as it is"
-                    ));
-                }
-                continue;
-            }
-            work.create.push(CreateWork { step: 3, key: key.clone(), manifest: manifest.clone() });
+    // Steps 3 and 5 create the objects of their files.
+    for (step, key, manifest) in creates.iter().filter(|(s, _, _)| steps.contains(s)) {
+        // The bypass PSP and its ClusterRole are needed by any namespace's binding, the
+        // residual policies by the namespaces they select.
+        if !in_scope(key, only, true) {
+            continue;
         }
+        if let Some(ns) = key.namespace()
+            && !live.contains_key(ns)
+        {
+            work.notices.push(format!("{key}: namespace {ns} is not in the cluster: skipped"));
+            continue;
+        }
+        let path = key.target().map_err(|m| decode_error(key, m))?;
+        if cluster.get(&path).await?.is_some() {
+            let ours =
+                journal.object_entry(key, *step).is_some_and(|e| e.state != EntryState::RolledBack);
+            if !ours {
+                work.notices.push(format!(
+                    "{key} already exists and was not created by psa-migrate: left as it is"
+                ));
+            }
+            continue;
+        }
+        work.create.push(CreateWork { step: *step, key: key.clone(), manifest: manifest.clone() });
     }
     if steps.contains(&4) {
         let mut skipped_cluster_scoped = false;

@@ -10,8 +10,15 @@ use serde_json::Value;
 use crate::kube_api::ObjectRef;
 
 /// The kinds a plan may create or delete: PSPs and RBAC. Never Secrets or anything else.
-pub const KINDS: [&str; 5] =
-    ["PodSecurityPolicy", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"];
+pub const KINDS: [&str; 7] = [
+    "PodSecurityPolicy",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "Role",
+    "RoleBinding",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+];
 
 /// The plural resource name and whether it is namespaced, for the kinds of [`KINDS`].
 pub fn resource(kind: &str) -> Option<(&'static str, bool)> {
@@ -21,6 +28,8 @@ pub fn resource(kind: &str) -> Option<(&'static str, bool)> {
         "ClusterRoleBinding" => Some(("clusterrolebindings", false)),
         "Role" => Some(("roles", true)),
         "RoleBinding" => Some(("rolebindings", true)),
+        "ValidatingAdmissionPolicy" => Some(("validatingadmissionpolicies", false)),
+        "ValidatingAdmissionPolicyBinding" => Some(("validatingadmissionpolicybindings", false)),
         _ => None,
     }
 }

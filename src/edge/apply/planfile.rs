@@ -85,12 +85,14 @@ impl PlanObjectRef {
     pub fn key(&self) -> Result<ObjectKey, String> {
         let api_version = match self.kind.as_str() {
             "PodSecurityPolicy" => "policy/v1beta1",
-            k if objects::resource(k).is_some() => "rbac.authorization.k8s.io/v1",
+            "ClusterRole" | "ClusterRoleBinding" | "Role" | "RoleBinding" => {
+                "rbac.authorization.k8s.io/v1"
+            }
             k => {
                 return Err(format!(
-                    "{k} {}: only {} objects may be deleted by a plan",
-                    self.name,
-                    objects::KINDS.join(", ")
+                    "{k} {}: only PodSecurityPolicy, ClusterRole, ClusterRoleBinding, Role and \
+                     RoleBinding objects may be deleted by a plan",
+                    self.name
                 ));
             }
         };

@@ -139,6 +139,26 @@ pub fn builtin_defs(minor: u32) -> Vec<ResourceDef> {
     if minor >= 21 {
         v.push(d("policy/v1", "poddisruptionbudgets", "PodDisruptionBudget", true, &["pdb"]));
     }
+    // ValidatingAdmissionPolicy: v1beta1 from 1.28 (served, as upstream, through 1.33), v1
+    // from 1.30. The fake stores policies; it does not evaluate them.
+    let vap = |gv| {
+        [
+            d(gv, "validatingadmissionpolicies", "ValidatingAdmissionPolicy", false, &[]),
+            d(
+                gv,
+                "validatingadmissionpolicybindings",
+                "ValidatingAdmissionPolicyBinding",
+                false,
+                &[],
+            ),
+        ]
+    };
+    if (28..=33).contains(&minor) {
+        v.extend(vap("admissionregistration.k8s.io/v1beta1"));
+    }
+    if minor >= 30 {
+        v.extend(vap("admissionregistration.k8s.io/v1"));
+    }
     if minor < 25 {
         v.push(d("policy/v1beta1", "podsecuritypolicies", "PodSecurityPolicy", false, &["psp"]));
         if minor < 21 {
