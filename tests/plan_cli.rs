@@ -201,3 +201,92 @@ fn reports_what_breaks_on_upgrade() {
     let report = std::fs::read_to_string(out.path().join("REPORT.md")).unwrap();
     assert!(report.contains("## Breaks on upgrade"));
 }
+
+fn plan_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("plan.json")).unwrap()).unwrap()
+}
+
+/// Residual policies are generated for every testdata cluster, for the version asked: `v1`
+/// from 1.30, `v1beta1` (with the feature-gate note) on 1.28–1.29, none before, where REPORT.md
+/// says what is given up; `--policy-actions warn,audit` writes soaking bindings.
+#[test]
+fn residual_policies_follow_the_policy_version_and_actions() {
+    for cluster in ["ml-platform", "legacy-eks", "post-125"] {
+        let out = tempfile::tempdir().unwrap();
+        cmd()
+            .args(["plan", "-q", "-f", &format!("testdata/clusters/{cluster}"), "--out"])
+            .arg(out.path())
+            .assert()
+            .code(0);
+        let plan = plan_json(out.path());
+        let ap = &plan["admissionPolicies"];
+        assert_eq!(ap["validatingApiVersion"], "admissionregistration.k8s.io/v1", "{cluster}");
+        let objects = ap["validating"].as_array().unwrap();
+        assert!(!objects.is_empty(), "{cluster}: no residual policies");
+        for ns in plan["namespaces"].as_array().unwrap() {
+            let name = ns["residualPolicy"]["policy"].as_str().unwrap();
+            let binding = objects
+                .iter()
+                .find(|o| {
+                    o["kind"] == "ValidatingAdmissionPolicyBinding" && o["metadata"]["name"] == name
+                })
+                .unwrap_or_else(|| panic!("{cluster}: no binding {name}"));
+            let selected = &binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"]
+                [0]["values"];
+            assert!(
+                selected.as_array().unwrap().contains(&ns["name"]),
+                "{cluster}: {name} does not select {}",
+                ns["name"]
+            );
+        }
+        assert!(out.path().join("0005-residual-policies.yaml").is_file());
+    }
+    let beta = tempfile::tempdir().unwrap();
+    cmd()
+        .args([
+            "plan",
+            "-q",
+            "-f",
+            "testdata/clusters/ml-platform",
+            "--policy-version",
+            "v1.29",
+            "--policy-actions",
+            "warn,audit",
+            "--out",
+        ])
+        .arg(beta.path())
+        .assert()
+        .code(0);
+    let plan = plan_json(beta.path());
+    assert_eq!(
+        plan["admissionPolicies"]["validatingApiVersion"],
+        "admissionregistration.k8s.io/v1beta1"
+    );
+    assert_eq!(plan["admissionPolicies"]["needsFeatureGate"], true);
+    let file = std::fs::read_to_string(beta.path().join("0005-residual-policies.yaml")).unwrap();
+    assert!(file.contains("Needs the ValidatingAdmissionPolicy feature gate"), "{file}");
+    assert!(file.contains("validationActions:\n  - Warn\n  - Audit"), "{file}");
+    let old = tempfile::tempdir().unwrap();
+    cmd()
+        .args([
+            "plan",
+            "-q",
+            "-f",
+            "testdata/clusters/ml-platform",
+            "--policy-version",
+            "v1.27",
+            "--out",
+        ])
+        .arg(old.path())
+        .assert()
+        .code(0);
+    assert!(!old.path().join("0005-residual-policies.yaml").exists());
+    let report = std::fs::read_to_string(old.path().join("REPORT.md")).unwrap();
+    assert!(report.contains("every restriction listed below is **given up**"), "{report}");
+    assert!(report.contains("- **ml-workloads** (enforce `baseline`), given up:"), "{report}");
+    cmd()
+        .args(["plan", "-f", "testdata/clusters/ml-platform", "--policy-actions", "deny,warn"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("deny and warn cannot be combined"));
+}
