@@ -241,47 +241,35 @@ fn residual_policies_follow_the_policy_version_and_actions() {
         }
         assert!(out.path().join("0005-residual-policies.yaml").is_file());
     }
-    let beta = tempfile::tempdir().unwrap();
-    cmd()
-        .args([
-            "plan",
-            "-q",
-            "-f",
-            "testdata/clusters/ml-platform",
-            "--policy-version",
-            "v1.29",
-            "--policy-actions",
-            "warn,audit",
-            "--out",
-        ])
-        .arg(beta.path())
-        .assert()
-        .code(0);
-    let plan = plan_json(beta.path());
+    let demo_plan = |dir: &Path, extra: &[&str]| {
+        cmd()
+            .args(["plan", "-q", "-f", "testdata/clusters/ml-platform", "--out"])
+            .arg(dir)
+            .args(extra)
+            .assert()
+            .code(0);
+        plan_json(dir)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let plan = demo_plan(dir.path(), &[]);
+    assert_eq!(plan["admissionPolicies"]["policyVersion"], "v1.36", "a 1.24 cluster targets 1.36");
+    let plan = demo_plan(
+        dir.path(),
+        &["--policy-version", "v1.29", "--policy-actions", "warn,audit", "--force"],
+    );
     assert_eq!(
         plan["admissionPolicies"]["validatingApiVersion"],
         "admissionregistration.k8s.io/v1beta1"
     );
     assert_eq!(plan["admissionPolicies"]["needsFeatureGate"], true);
-    let file = std::fs::read_to_string(beta.path().join("0005-residual-policies.yaml")).unwrap();
+    let file = std::fs::read_to_string(dir.path().join("0005-residual-policies.yaml")).unwrap();
     assert!(file.contains("Needs the ValidatingAdmissionPolicy feature gate"), "{file}");
     assert!(file.contains("validationActions:\n  - Warn\n  - Audit"), "{file}");
-    let old = tempfile::tempdir().unwrap();
-    cmd()
-        .args([
-            "plan",
-            "-q",
-            "-f",
-            "testdata/clusters/ml-platform",
-            "--policy-version",
-            "v1.27",
-            "--out",
-        ])
-        .arg(old.path())
-        .assert()
-        .code(0);
-    assert!(!old.path().join("0005-residual-policies.yaml").exists());
-    let report = std::fs::read_to_string(old.path().join("REPORT.md")).unwrap();
+    // Planned again into the same directory for 1.27: the earlier step 5 file goes.
+    let plan = demo_plan(dir.path(), &["--policy-version", "v1.27", "--force"]);
+    assert!(!dir.path().join("0005-residual-policies.yaml").exists());
+    assert!(plan["files"].get("0005-residual-policies.yaml").is_none());
+    let report = std::fs::read_to_string(dir.path().join("REPORT.md")).unwrap();
     assert!(report.contains("every restriction listed below is **given up**"), "{report}");
     assert!(report.contains("- **ml-workloads** (enforce `baseline`), given up:"), "{report}");
     cmd()

@@ -93,13 +93,14 @@ pub fn plan_policies(
     findings: &mut Vec<Finding>,
 ) -> AdmissionPolicies {
     let served = api::validating(opts.minor);
-    let by_name: BTreeMap<&str, &PodSecurityPolicy> =
-        psps.iter().map(|p| (p.metadata.name.as_str(), *p)).collect();
+    // Each PSP's controls, built once for every namespace that may use it.
+    let by_name: BTreeMap<&str, Vec<controls::Control>> =
+        psps.iter().map(|p| (p.metadata.name.as_str(), controls::controls(p))).collect();
     for ns in ns_plans.iter_mut() {
         let mut dropped: BTreeMap<(&'static str, &'static str), Vec<String>> = BTreeMap::new();
         for psp in residual::usable_psp_names(psps, grants, &ns.name) {
-            let Some(p) = by_name.get(psp.as_str()) else { continue };
-            for c in controls::controls(p).iter().filter(|c| !guaranteed(c, ns.enforce)) {
+            let Some(cs) = by_name.get(psp.as_str()) else { continue };
+            for c in cs.iter().filter(|c| !guaranteed(c, ns.enforce)) {
                 dropped.entry((c.field, c.what)).or_default().push(psp.clone());
             }
         }

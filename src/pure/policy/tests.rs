@@ -410,6 +410,9 @@ fn namespaces_with_the_same_picture_share_one_policy() {
             ("psa-migrate-residual-c".to_owned(), vec!["c".to_owned()]),
         ]
     );
+    let rules = &policies[0].policy["spec"]["matchConstraints"]["resourceRules"][0];
+    assert_eq!(rules["operations"], json!(["CREATE", "UPDATE"]));
+    assert_eq!(rules["resources"], json!(["pods", "pods/ephemeralcontainers"]));
     assert_eq!(
         policies[0].binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"][0]["values"],
         json!(["a", "b"])
