@@ -241,7 +241,9 @@ fn write_plan_dir(
     let _lock =
         crate::apply::lock::acquire(dir, "plan").map_err(|e| AppError::Usage(e.to_string()))?;
     let produced: BTreeSet<&str> = rendered.iter().map(|(n, _)| *n).collect();
-    for stale in [files::PSP_BYPASS, files::CLEANUP, files::RESIDUAL_POLICIES] {
+    for stale in
+        [files::PSP_BYPASS, files::CLEANUP, files::RESIDUAL_POLICIES, files::MUTATION_POLICIES]
+    {
         if !produced.contains(stale) {
             let _ = std::fs::remove_file(dir.join(stale));
         }

@@ -219,6 +219,11 @@ pub struct NamespacePlan {
     /// version serves none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub residual_policy: Option<ResidualRef>,
+    /// The MutatingAdmissionPolicy that gives new pods the defaults of the PSP the plugin
+    /// would have chosen (`None`: the target version serves none, or no usable PSP defaults
+    /// anything).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutation_policy: Option<ResidualRef>,
 }
 
 /// A PSP restriction the namespace's enforce level does not enforce.
@@ -233,7 +238,7 @@ pub struct DroppedControl {
     pub psps: Vec<String>,
 }
 
-/// The names of a namespace's residual policy and binding.
+/// The names of a namespace's residual (or mutation) policy and binding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResidualRef {
@@ -241,7 +246,7 @@ pub struct ResidualRef {
     pub binding: String,
 }
 
-/// The generated admission policies (step file 5).
+/// The generated admission policies (step files 5 and 6).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdmissionPolicies {
@@ -260,6 +265,15 @@ pub struct AdmissionPolicies {
     /// The ValidatingAdmissionPolicy and binding objects, in apply order.
     #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
     pub validating: Vec<serde_json::Value>,
+    /// MutatingAdmissionPolicy: `admissionregistration.k8s.io/v1` or `…/v1beta1`; `None`:
+    /// the target version serves none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutating_api_version: Option<String>,
+    /// The mutation API needs the `MutatingAdmissionPolicy` feature gate and runtime-config.
+    pub mutating_needs_feature_gate: bool,
+    /// The MutatingAdmissionPolicy and binding objects, in apply order.
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
+    pub mutating: Vec<serde_json::Value>,
 }
 
 /// The label keys a label step sets: 1 = audit and warn (and their versions), 2 = enforce (and
@@ -645,6 +659,7 @@ fn plan_namespace(
         dead_objects,
         dropped_controls: Vec::new(),
         residual_policy: None,
+        mutation_policy: None,
     }
 }
 

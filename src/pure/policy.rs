@@ -15,6 +15,8 @@ pub mod api;
 pub mod controls;
 /// Evaluates ValidatingAdmissionPolicy and MutatingAdmissionPolicy objects with a CEL engine.
 pub mod engine;
+/// MutatingAdmissionPolicies that apply the chosen PSP's defaults.
+pub mod mutation;
 /// Residual ValidatingAdmissionPolicies and their bindings.
 pub mod residual;
 
@@ -115,16 +117,30 @@ pub fn plan_policies(
     }
     let names: Vec<String> = ns_plans.iter().map(|n| n.name.clone()).collect();
     let residuals = residual::residual_policies(psps, grants, &names, opts);
+    let mutations = mutation::mutation_policies(psps, grants, &names, opts);
     let mut validating = Vec::new();
+    let mut mutating = Vec::new();
+    for m in &mutations {
+        for ns in ns_plans.iter_mut().filter(|n| m.namespaces.contains(&n.name)) {
+            ns.mutation_policy =
+                Some(ResidualRef { policy: m.name.clone(), binding: m.name.clone() });
+        }
+        mutating.push(m.policy.clone());
+        mutating.push(m.binding.clone());
+    }
     for r in &residuals {
         for ns in ns_plans.iter_mut().filter(|n| r.namespaces.contains(&n.name)) {
             ns.residual_policy =
                 Some(ResidualRef { policy: r.name.clone(), binding: r.name.clone() });
         }
-        prove(r, objects, findings);
+        // Both are generated from the same grouping: a group has its mutation policy, if any,
+        // for the same namespaces.
+        let m = mutations.iter().find(|m| m.namespaces == r.namespaces);
+        prove(r, m, objects, findings);
         validating.push(r.policy.clone());
         validating.push(r.binding.clone());
     }
+    let mutating_served = api::mutating(opts.minor);
     AdmissionPolicies {
         policy_version: format!("v1.{}", opts.minor),
         validating_api_version: served.map(|s| s.api_version.to_owned()),
@@ -132,22 +148,35 @@ pub fn plan_policies(
         validation_actions: opts.actions.clone(),
         unprotected_window: psp_admission_active && served.is_some(),
         validating,
+        mutating_api_version: mutating_served.map(|s| s.api_version.to_owned()),
+        mutating_needs_feature_gate: mutating_served.is_some_and(|s| s.needs_feature_gate),
+        mutating,
     }
 }
 
-/// Runs every live object of the policy's namespaces through it.
-fn prove(r: &residual::Residual, objects: &[PodObject], findings: &mut Vec<Finding>) {
-    let policy_ref = ObjectRef::new("ValidatingAdmissionPolicy", None, &r.name);
+/// Runs every live object of the policy's namespaces through the mutation policy (when there
+/// is one) and the residual policy, as the API server would on CREATE.
+fn prove(
+    r: &residual::Residual,
+    m: Option<&mutation::Mutation>,
+    objects: &[PodObject],
+    findings: &mut Vec<Finding>,
+) {
+    let broken = |findings: &mut Vec<Finding>, kind: &str, name: &str, e: engine::CelError| {
+        findings.push(Finding::new(
+            Code::PlanResidualRejectsLive,
+            ObjectRef::new(kind, None, name),
+            format!("the generated policy does not compile: {e}"),
+        ));
+    };
     let compiled = match engine::Validating::compile(&r.policy) {
         Ok(c) => c,
-        Err(e) => {
-            findings.push(Finding::new(
-                Code::PlanResidualRejectsLive,
-                policy_ref,
-                format!("the generated policy does not compile: {e}"),
-            ));
-            return;
-        }
+        Err(e) => return broken(findings, "ValidatingAdmissionPolicy", &r.name, e),
+    };
+    let mutating = match m.map(|m| engine::Mutating::compile(&m.policy).map_err(|e| (m, e))) {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err((m, e))) => return broken(findings, "MutatingAdmissionPolicy", &m.name, e),
     };
     // Pods of one template are identical but for their names: each distinct pod, namespace and
     // requester is evaluated once (the policies read no names).
@@ -167,8 +196,13 @@ fn prove(r: &residual::Residual, objects: &[PodObject], findings: &mut Vec<Findi
         );
         let verdict = seen.entry(key).or_insert_with(|| {
             let req = request(&requester, o.namespace(), "");
+            let ns = namespace_json(o.namespace());
+            let object = match &mutating {
+                Some(m) => m.evaluate(&object, &ns, &req).map_err(|e| e.to_string())?.object,
+                None => object,
+            };
             compiled
-                .evaluate(&object, None, &namespace_json(o.namespace()), &req)
+                .evaluate(&object, None, &ns, &req)
                 .map(|v| v.failures.into_iter().map(|f| f.message).collect())
                 .map_err(|e| e.to_string())
         });

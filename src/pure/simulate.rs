@@ -351,6 +351,18 @@ pub fn validate_as_written(psp: &PodSecurityPolicy, pod: &SimPod) -> Vec<FieldEr
             )];
         }
     };
+    let pod = apparmor_fields_as_annotations(pod);
+    let mut errs = provider::validate(psp, &st, &pod);
+    if st.capabilities.required_drop.is_empty() {
+        errs.retain(|e| !e.detail.starts_with("required capabilities are not set"));
+    }
+    errs
+}
+
+#[cfg(test)]
+/// The pod with its AppArmor fields also written as the annotations they stand for, as the
+/// API server keeps them in sync (a container's field, else the pod's; an annotation wins).
+pub fn apparmor_fields_as_annotations(pod: &SimPod) -> SimPod {
     let mut pod = pod.clone();
     let pod_profile = pod.spec.security_context.as_ref().and_then(|s| s.app_armor_profile.clone());
     for c in pod.spec.all_containers() {
@@ -363,9 +375,5 @@ pub fn validate_as_written(psp: &PodSecurityPolicy, pod: &SimPod) -> Vec<FieldEr
             pod.annotations.insert(key, value);
         }
     }
-    let mut errs = provider::validate(psp, &st, &pod);
-    if st.capabilities.required_drop.is_empty() {
-        errs.retain(|e| !e.detail.starts_with("required capabilities are not set"));
-    }
-    errs
+    pod
 }

@@ -13,6 +13,7 @@ pub const ENFORCE: &str = "0002-enforce.yaml";
 pub const PSP_BYPASS: &str = "0003-psp-bypass.yaml";
 pub const CLEANUP: &str = "0004-cleanup.yaml";
 pub const RESIDUAL_POLICIES: &str = "0005-residual-policies.yaml";
+pub const MUTATION_POLICIES: &str = "0006-mutation-policies.yaml";
 pub const ADMISSION_CONFIGURATION: &str = "admission-configuration.yaml";
 pub const PLAN_JSON: &str = "plan.json";
 pub const REPORT: &str = "REPORT.md";
@@ -25,6 +26,7 @@ pub fn step_file(step: u32) -> Option<&'static str> {
         3 => Some(PSP_BYPASS),
         4 => Some(CLEANUP),
         5 => Some(RESIDUAL_POLICIES),
+        6 => Some(MUTATION_POLICIES),
         _ => None,
     }
 }
@@ -224,6 +226,24 @@ pub fn render(plan: &Plan) -> Result<Vec<(&'static str, String)>, RenderError> {
             );
         }
         files.push((RESIDUAL_POLICIES, yaml_docs(RESIDUAL_POLICIES, &header, &ap.validating)?));
+    }
+    if let Some(api_version) = ap.mutating_api_version.as_ref().filter(|_| !ap.mutating.is_empty())
+    {
+        let mut header = format!(
+            "Step 6 — mutation policies ({api_version}, for Kubernetes {}): on pod CREATE, the\n\
+             defaults of the PSP the 1.24 admission plugin would have chosen (user and group IDs,\n\
+             capabilities, privilege escalation, seccomp and AppArmor profiles, …), so that new\n\
+             pods get what PSP gave them and pass the residual policies of step 5.\n\
+             Apply together with step 5: psa-migrate apply --plan <dir> --step 5 --through 6",
+            ap.policy_version
+        );
+        if ap.mutating_needs_feature_gate {
+            header.push_str(
+                "\nNeeds the MutatingAdmissionPolicy feature gate and \
+                 --runtime-config=admissionregistration.k8s.io/v1beta1=true on this version.",
+            );
+        }
+        files.push((MUTATION_POLICIES, yaml_docs(MUTATION_POLICIES, &header, &ap.mutating)?));
     }
     files.push((ADMISSION_CONFIGURATION, admission_configuration(plan)?));
     files.push((REPORT, crate::output::plan::report_markdown(plan)));

@@ -2,6 +2,8 @@
 //!
 //! ValidatingAdmissionPolicy: `v1beta1` from 1.28 (feature gate `ValidatingAdmissionPolicy`
 //! and `--runtime-config=admissionregistration.k8s.io/v1beta1=true`), `v1` from 1.30.
+//! MutatingAdmissionPolicy: `v1beta1` on 1.34–1.35 (feature gate `MutatingAdmissionPolicy` and
+//! `--runtime-config=admissionregistration.k8s.io/v1beta1=true`), `v1` from 1.36.
 //! Alpha versions are never generated.
 
 /// The newest Kubernetes minor version this table knows; the default policy target for
@@ -43,6 +45,25 @@ pub fn validating(minor: u32) -> Option<Served> {
     }
 }
 
+/// The MutatingAdmissionPolicy API served at `minor`, if any.
+pub fn mutating(minor: u32) -> Option<Served> {
+    match minor {
+        36.. => Some(Served {
+            api_version: V1,
+            version: "v1",
+            needs_feature_gate: false,
+            since_minor: 36,
+        }),
+        34..=35 => Some(Served {
+            api_version: V1BETA1,
+            version: "v1beta1",
+            needs_feature_gate: true,
+            since_minor: 34,
+        }),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +75,10 @@ mod tests {
         assert!(validating(29).unwrap().needs_feature_gate);
         assert_eq!(validating(30).unwrap().api_version, V1);
         assert!(!validating(NEWEST_MINOR).unwrap().needs_feature_gate);
+        assert_eq!(mutating(33), None);
+        assert_eq!(mutating(34).unwrap().api_version, V1BETA1);
+        assert!(mutating(35).unwrap().needs_feature_gate);
+        assert_eq!(mutating(36).unwrap().api_version, V1);
+        assert!(!mutating(NEWEST_MINOR).unwrap().needs_feature_gate);
     }
 }

@@ -96,7 +96,7 @@ pub fn lit_list<S: AsRef<str>>(items: &[S]) -> String {
 }
 
 /// `has(a.b) && has(a.b.c)…` for a dotted path below `root`.
-fn has_path(root: &str, path: &str) -> String {
+pub(crate) fn has_path(root: &str, path: &str) -> String {
     let mut parts = Vec::new();
     let mut cur = root.to_owned();
     for seg in path.split('.') {
@@ -146,7 +146,7 @@ fn in_ranges(v: &str, ranges: &[IdRange]) -> String {
 }
 
 /// The profile string of a `seccompProfile`/`appArmorProfile` field, as its annotation spells it.
-fn profile_of(f: &str) -> String {
+pub(crate) fn profile_of(f: &str) -> String {
     format!(
         "({f}.type == 'RuntimeDefault' ? 'runtime/default' : ({f}.type == 'Unconfined' ? \
          'unconfined' : ({f}.type == 'Localhost' && has({f}.localhostProfile) ? 'localhost/' + \
@@ -155,14 +155,34 @@ fn profile_of(f: &str) -> String {
 }
 
 /// An annotation's value, or `none`.
-fn annotation(key_expr: &str, none: &str) -> String {
+pub(crate) fn annotation(key_expr: &str, none: &str) -> String {
     format!("({key_expr} in variables.annotations ? variables.annotations[{key_expr}] : {none})")
+}
+
+/// Which pod a control reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The pod as submitted.
+    AsWritten,
+    /// The pod after this PSP's defaulting: every field the PSP would fill in, when unset,
+    /// reads as the PSP's default (the defaults are constants, so each control only changes
+    /// the value it assumes for an unset field).
+    Defaulted,
 }
 
 /// Every control of one PSP that restricts something (a PSP that allows everything has none).
 /// A PSP whose strategies cannot be built is unusable: its one control is `false`.
 pub fn controls(psp: &PodSecurityPolicy) -> Vec<Control> {
+    controls_in(psp, View::AsWritten)
+}
+
+/// [`controls`] read on the pod as submitted or as this PSP would default it.
+pub fn controls_in(psp: &PodSecurityPolicy, view: View) -> Vec<Control> {
     let s = &psp.spec;
+    let defaulted = view == View::Defaulted;
+    // The value an unset field takes: the PSP fills it in (and its default passes) when
+    // defaulted, otherwise `unset`.
+    let unset = |fills: bool, unset: &'static str| if defaulted && fills { "true" } else { unset };
     let mut out = Vec::new();
     let mut push = |id, field, what, expr: String| {
         out.push(Control { id, field, what, expr, helpers: Vec::new() })
@@ -181,7 +201,7 @@ pub fn controls(psp: &PodSecurityPolicy) -> Vec<Control> {
             "FsGroup",
             "fsGroup",
             "fsGroup",
-            pod_field("fsGroup", |v| in_ranges(v, r), "false"),
+            pod_field("fsGroup", |v| in_ranges(v, r), unset(true, "false")),
         ),
         GroupRule::MayRunAs(r) => {
             push("FsGroup", "fsGroup", "fsGroup", pod_field("fsGroup", |v| in_ranges(v, r), "true"))
@@ -196,7 +216,7 @@ pub fn controls(psp: &PodSecurityPolicy) -> Vec<Control> {
             pod_field(
                 "supplementalGroups",
                 |v| format!("({v}.size() > 0 && {v}.all(g, {}))", in_ranges("g", r)),
-                "false",
+                unset(true, "false"),
             ),
         ),
         GroupRule::MayRunAs(r) => push(
@@ -249,12 +269,13 @@ pub fn controls(psp: &PodSecurityPolicy) -> Vec<Control> {
         );
     }
     // Pod seccomp and SELinux.
-    let seccomp_pod = seccomp_pod_profile();
+    let seccomp_default = if defaulted { st.seccomp.default.as_str() } else { "" };
+    let seccomp_pod = seccomp_pod_profile(seccomp_default);
     if let Some(e) = seccomp_check(&st.seccomp, &seccomp_pod) {
         push("SeccompPod", "seccomp annotations", "the pod's seccomp profile", e);
     }
     if let SeLinuxRule::MustRunAs(want) = &st.se_linux {
-        let e = pod_field("seLinuxOptions", |v| selinux_equal(v, want), "false");
+        let e = pod_field("seLinuxOptions", |v| selinux_equal(v, want), unset(true, "false"));
         push("SeLinuxPod", "seLinux", "the pod's seLinuxOptions", e);
     }
     // Volumes.
@@ -275,12 +296,18 @@ pub fn controls(psp: &PodSecurityPolicy) -> Vec<Control> {
     if let Some(rc) = &s.runtime_class
         && !rc.allowed_runtime_class_names.iter().any(|n| n == "*")
     {
+        // Unset passes as written; defaulted, it takes the default class, which must be listed.
+        let unset_ok = match (&rc.default_runtime_class_name, defaulted) {
+            (Some(d), true) => rc.allowed_runtime_class_names.contains(d),
+            _ => true,
+        };
         push(
             "RuntimeClass",
             "runtimeClass",
             "runtimeClassName",
             format!(
-                "!has(object.spec.runtimeClassName) || object.spec.runtimeClassName in {}",
+                "has(object.spec.runtimeClassName) ? object.spec.runtimeClassName in {} : \
+                 {unset_ok}",
                 lit_list(&rc.allowed_runtime_class_names)
             ),
         );
@@ -300,9 +327,18 @@ pub fn controls(psp: &PodSecurityPolicy) -> Vec<Control> {
             "RunAsUser",
             "runAsUser",
             "runAsUser",
-            effective("c", "runAsUser", |v| in_ranges(v, r), "false"),
+            effective("c", "runAsUser", |v| in_ranges(v, r), unset(true, "false")),
             &mut push,
         ),
+        UserRule::MustRunAsNonRoot if defaulted => {
+            // A container that sets neither field gets `runAsNonRoot: true`.
+            let e = format!(
+                "{} && {}",
+                effective("c", "runAsNonRoot", |v| v.to_owned(), "true"),
+                effective("c", "runAsUser", |v| format!("{v} != 0"), "true"),
+            );
+            all("RunAsUser", "runAsUser", "running as root", e, &mut push);
+        }
         UserRule::MustRunAsNonRoot => {
             // runAsNonRoot false fails; with neither set it fails; UID 0 fails.
             let e = format!(
@@ -321,7 +357,7 @@ pub fn controls(psp: &PodSecurityPolicy) -> Vec<Control> {
             "RunAsGroup",
             "runAsGroup",
             "runAsGroup",
-            effective("c", "runAsGroup", |v| in_ranges(v, r), "false"),
+            effective("c", "runAsGroup", |v| in_ranges(v, r), unset(true, "false")),
             &mut push,
         ),
         GroupRule::MayRunAs(r) => all(
@@ -337,14 +373,14 @@ pub fn controls(psp: &PodSecurityPolicy) -> Vec<Control> {
             "SeLinux",
             "seLinux",
             "seLinuxOptions",
-            effective("c", "seLinuxOptions", |v| selinux_equal(v, want), "false"),
+            effective("c", "seLinuxOptions", |v| selinux_equal(v, want), unset(true, "false")),
             &mut push,
         );
     }
-    if let Some(e) = apparmor_check(&st.apparmor) {
+    if let Some(e) = apparmor_check(&st.apparmor, defaulted) {
         all("AppArmor", "AppArmor annotations", "AppArmor profiles", e, &mut push);
     }
-    if let Some(e) = seccomp_check(&st.seccomp, &seccomp_container_profile()) {
+    if let Some(e) = seccomp_check(&st.seccomp, &seccomp_container_profile(seccomp_default)) {
         all("Seccomp", "seccomp annotations", "container seccomp profiles", e, &mut push);
     }
     if s.privileged != Some(true) {
@@ -373,7 +409,7 @@ pub fn controls(psp: &PodSecurityPolicy) -> Vec<Control> {
             &mut push,
         );
     }
-    if let Some(e) = capability_check(&st.capabilities) {
+    if let Some(e) = capability_check(&st.capabilities, defaulted) {
         all("Capabilities", "capabilities", "capabilities", e, &mut push);
     }
     let ranges = s.host_ports.clone().unwrap_or_default();
@@ -400,16 +436,18 @@ pub fn controls(psp: &PodSecurityPolicy) -> Vec<Control> {
             "ReadOnlyRootFilesystem",
             "readOnlyRootFilesystem",
             "writable root filesystems",
-            own("c", "readOnlyRootFilesystem", |v| v.to_owned(), "false"),
+            own("c", "readOnlyRootFilesystem", |v| v.to_owned(), unset(true, "false")),
             &mut push,
         );
     }
     if s.allow_privilege_escalation == Some(false) {
+        // Defaulted, an unset field takes `defaultAllowPrivilegeEscalation`, else false.
+        let fills = s.default_allow_privilege_escalation != Some(true);
         all(
             "AllowPrivilegeEscalation",
             "allowPrivilegeEscalation",
             "privilege escalation",
-            own("c", "allowPrivilegeEscalation", |v| format!("!{v}"), "false"),
+            own("c", "allowPrivilegeEscalation", |v| format!("!{v}"), unset(fills, "false")),
             &mut push,
         );
     }
@@ -417,17 +455,22 @@ pub fn controls(psp: &PodSecurityPolicy) -> Vec<Control> {
     out
 }
 
-/// The pod-level seccomp profile: the pod annotation when non-empty, else the pod field.
-fn seccomp_pod_profile() -> String {
+/// The pod-level seccomp profile: the pod annotation when non-empty, else the pod field, else
+/// `default` (the PSP's default profile when defaulted, else empty).
+fn seccomp_pod_profile(default: &str) -> String {
     let field = profile_of("object.spec.securityContext.seccompProfile");
-    let from_field =
-        format!("({} ? {field} : '')", has_path("object", "spec.securityContext.seccompProfile"));
+    let from_field = format!(
+        "({} ? {field} : {})",
+        has_path("object", "spec.securityContext.seccompProfile"),
+        lit(default)
+    );
     let ann = annotation(&lit(SECCOMP_POD_ANNOTATION), "''");
     format!("({ann} != '' ? {ann} : {from_field})")
 }
 
-/// A container's seccomp profile: its field, its annotation, the pod field, the pod annotation.
-fn seccomp_container_profile() -> String {
+/// A container's seccomp profile: its field, its annotation, the pod field, the pod annotation
+/// (when empty, `default`: defaulting writes the PSP's default profile there).
+fn seccomp_container_profile(default: &str) -> String {
     let own_field = profile_of("c.securityContext.seccompProfile");
     let pod_field = profile_of("object.spec.securityContext.seccompProfile");
     let key = format!("{} + c.name", lit(crate::model::pod::SECCOMP_CONTAINER_ANNOTATION_PREFIX));
@@ -436,8 +479,13 @@ fn seccomp_container_profile() -> String {
          ({} ? {pod_field} : {})))",
         has_path("c", "securityContext.seccompProfile"),
         has_path("object", "spec.securityContext.seccompProfile"),
-        annotation(&lit(SECCOMP_POD_ANNOTATION), "''"),
+        non_empty_or(&annotation(&lit(SECCOMP_POD_ANNOTATION), "''"), default),
     )
+}
+
+/// `v`, or `default` when `v` is empty (`v` itself when there is no default).
+fn non_empty_or(v: &str, default: &str) -> String {
+    if default.is_empty() { v.to_owned() } else { format!("({v} != '' ? {v} : {})", lit(default)) }
 }
 
 /// Whether a seccomp profile passes: `*` allows any; otherwise the profile must be listed
@@ -454,7 +502,8 @@ fn seccomp_check(r: &SeccompRules, profile: &str) -> Option<String> {
 }
 
 /// A container's AppArmor profile: its annotation, else its field, else the pod's field.
-fn apparmor_check(r: &AppArmorRules) -> Option<String> {
+/// Defaulted, a container without a profile gets the PSP's default annotation.
+fn apparmor_check(r: &AppArmorRules, defaulted: bool) -> Option<String> {
     let allowed = r.allowed.as_ref()?;
     let key = format!("{} + c.name", lit(APPARMOR_ANNOTATION_PREFIX));
     let own_field = profile_of("c.securityContext.appArmorProfile");
@@ -465,13 +514,15 @@ fn apparmor_check(r: &AppArmorRules) -> Option<String> {
         has_path("c", "securityContext.appArmorProfile"),
         has_path("object", "spec.securityContext.appArmorProfile"),
     );
+    let profile = if defaulted { non_empty_or(&profile, &r.default) } else { profile };
     let empty_ok = allowed.is_empty() || allowed.iter().any(String::is_empty);
     Some(format!("({profile} == '' ? {empty_ok} : {profile} in {})", lit_list(allowed)))
 }
 
 /// Capabilities as written: every added capability allowed (or a default one), every required
 /// drop present. A container without `capabilities` fails only when drops are required.
-fn capability_check(r: &CapabilityRules) -> Option<String> {
+/// Defaulted, the required drops are always present (defaulting adds them).
+fn capability_check(r: &CapabilityRules, defaulted: bool) -> Option<String> {
     let any = r.allowed.iter().any(|c| c == "*");
     if any && r.required_drop.is_empty() {
         return None;
@@ -488,14 +539,14 @@ fn capability_check(r: &CapabilityRules) -> Option<String> {
     };
     let drops: Vec<String> =
         r.required_drop.iter().map(|d| format!("{} in {caps}.drop", lit(d))).collect();
-    let drops = if drops.is_empty() {
+    let drops = if drops.is_empty() || defaulted {
         "true".to_owned()
     } else {
         format!("(has({caps}.drop) && {})", drops.join(" && "))
     };
     // With `*` allowed the plugin checks nothing once capabilities are set.
     let set = if any { "true".to_owned() } else { format!("{adds} && {drops}") };
-    let unset = if r.required_drop.is_empty() { "true" } else { "false" };
+    let unset = if r.required_drop.is_empty() || defaulted { "true" } else { "false" };
     Some(format!("({} ? {set} : {unset})", has_path("c", "securityContext.capabilities")))
 }
 

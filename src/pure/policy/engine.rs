@@ -1,8 +1,10 @@
-//! Evaluates ValidatingAdmissionPolicy objects with the `cel` crate (cel-rust), the way the
-//! API server does for the parts our generated policies use: `matchConditions` (all must be
-//! true), `variables` (evaluated in order, each visible to the later ones as
-//! `variables.<name>`), `validations` (`message` on false; an evaluation error fails the
-//! request under `failurePolicy: Fail`, is ignored under `Ignore`).
+//! Evaluates ValidatingAdmissionPolicy and MutatingAdmissionPolicy objects with the `cel`
+//! crate (cel-rust), the way the API server does for the parts our generated policies use:
+//! `matchConditions` (all must be true), `variables` (evaluated in order, each visible to the
+//! later ones as `variables.<name>`), `validations` (`message` on false; an evaluation error
+//! fails the request under `failurePolicy: Fail`, is ignored under `Ignore`), and `JSONPatch`
+//! mutations (each evaluated on the object as the mutations before it left it, its
+//! `JSONPatch{op, path, value}` list applied as RFC 6902 with the `json-patch` crate).
 //!
 //! The CEL variables are `object`, `oldObject`, `request` (`operation`, `userInfo.username`,
 //! `userInfo.groups`, `namespace`, `name`, `subResource`), `namespaceObject` and `variables`.
@@ -15,8 +17,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use cel::common::types;
+use cel::common::value::{CowVal, Val};
 use cel::objects::{Key, Map};
-use cel::{Context, Program, Value as Cel};
+use cel::{Context, Env, ExecutionError, Program, StructType, Value as Cel};
 use serde_json::Value;
 
 /// The admission request a policy sees.
@@ -65,96 +69,71 @@ struct Compiled {
     program: Program,
 }
 
-/// A compiled ValidatingAdmissionPolicy.
-pub struct Validating {
+/// What the two policy kinds share: name, failure policy, match conditions and variables.
+struct Common {
     name: String,
     fail_closed: bool,
     conditions: Vec<Compiled>,
     variables: Vec<(String, Compiled)>,
-    validations: Vec<(Compiled, String)>,
 }
 
-impl Validating {
-    /// Compiles every expression of the policy.
-    pub fn compile(policy: &Value) -> Result<Validating, CelError> {
+impl Common {
+    fn err(&self, c: &Compiled, message: String) -> CelError {
+        CelError { policy: self.name.clone(), location: c.location.clone(), message }
+    }
+
+    /// Compiles the shared parts; returns them with a compiler for the kind's own expressions.
+    fn compile(policy: &Value) -> Result<Common, CelError> {
         let name = policy["metadata"]["name"].as_str().unwrap_or_default().to_owned();
         let spec = &policy["spec"];
-        let err = |location: String, message: String| CelError {
-            policy: name.clone(),
-            location,
-            message,
-        };
         if !spec["paramKind"].is_null() {
-            return Err(err(
-                "spec.paramKind".into(),
-                "policies with parameters are not supported".into(),
-            ));
+            return Err(CelError {
+                policy: name,
+                location: "spec.paramKind".into(),
+                message: "policies with parameters are not supported".into(),
+            });
         }
-        let compile = |location: String, source: &Value| -> Result<Compiled, CelError> {
-            let source = source
-                .as_str()
-                .ok_or_else(|| err(location.clone(), "expression is not a string".into()))?;
-            let program =
-                Program::compile(source).map_err(|e| err(location.clone(), e.to_string()))?;
-            Ok(Compiled { location, source: source.to_owned(), program })
-        };
-        let list = |key: &str| spec[key].as_array().cloned().unwrap_or_default();
         let mut conditions = Vec::new();
-        for (i, c) in list("matchConditions").iter().enumerate() {
-            conditions
-                .push(compile(format!("spec.matchConditions[{i}].expression"), &c["expression"])?);
+        for (i, c) in list(spec, "matchConditions").iter().enumerate() {
+            let location = format!("spec.matchConditions[{i}].expression");
+            conditions.push(compile(&name, location, &c["expression"])?);
         }
         let mut variables = Vec::new();
-        for (i, v) in list("variables").iter().enumerate() {
+        for (i, v) in list(spec, "variables").iter().enumerate() {
             let var = v["name"].as_str().unwrap_or_default().to_owned();
-            let c = compile(format!("spec.variables[{i}] ({var})"), &v["expression"])?;
+            let c = compile(&name, format!("spec.variables[{i}] ({var})"), &v["expression"])?;
             variables.push((var, c));
         }
-        let mut validations = Vec::new();
-        for (i, v) in list("validations").iter().enumerate() {
-            let c = compile(format!("spec.validations[{i}].expression"), &v["expression"])?;
-            let message = v["message"]
-                .as_str()
-                .map_or_else(|| format!("failed expression: {}", c.source), str::to_owned);
-            validations.push((c, message));
-        }
-        Ok(Validating {
+        Ok(Common {
             fail_closed: spec["failurePolicy"].as_str() != Some("Ignore"),
             name,
             conditions,
             variables,
-            validations,
         })
     }
 
-    /// Evaluates the policy on one request.
-    pub fn evaluate(
+    /// The request's context; `None` when a match condition excludes it.
+    fn context(
         &self,
+        env: Arc<Env>,
         object: &Value,
         old_object: Option<&Value>,
         namespace_object: &Value,
         request: &Request,
-    ) -> Result<ValidatingVerdict, CelError> {
-        let mut ctx = Context::default();
+    ) -> Result<Option<Bound>, CelError> {
+        let mut ctx = Context::with_env(env);
         ctx.add_variable_from_value("object", to_cel(object));
         ctx.add_variable_from_value("oldObject", old_object.map_or(Cel::Null, to_cel));
         ctx.add_variable_from_value("namespaceObject", to_cel(namespace_object));
         ctx.add_variable_from_value("request", request_value(request));
-        let err = |c: &Compiled, message: String| CelError {
-            policy: self.name.clone(),
-            location: c.location.clone(),
-            message,
-        };
         // Match conditions see no variables, as in the API server.
         for c in &self.conditions {
             match c.program.execute(&ctx) {
                 Ok(Cel::Bool(true)) => {}
-                Ok(Cel::Bool(false)) => {
-                    return Ok(ValidatingVerdict { matched: false, failures: vec![] });
-                }
-                Ok(other) => return Err(err(c, format!("returned {other:?}, not a bool"))),
-                Err(e) if self.fail_closed => return Err(err(c, e.to_string())),
-                Err(_) => return Ok(ValidatingVerdict { matched: false, failures: vec![] }),
+                Ok(Cel::Bool(false)) => return Ok(None),
+                Ok(other) => return Err(self.err(c, format!("returned {other:?}, not a bool"))),
+                Err(e) if self.fail_closed => return Err(self.err(c, e.to_string())),
+                Err(_) => return Ok(None),
             }
         }
         let mut values: HashMap<Key, Cel> = HashMap::new();
@@ -172,10 +151,82 @@ impl Validating {
             }
         }
         ctx.add_variable_from_value("variables", Cel::Map(Map { map: Arc::new(values) }));
+        Ok(Some(Bound { ctx, errors }))
+    }
+}
+
+/// A context with the request's variables bound, and the variables that failed.
+struct Bound {
+    ctx: Context<'static, 'static>,
+    errors: Vec<(String, String)>,
+}
+
+impl Bound {
+    /// The error of a failed variable `source` reads, which explains its failure best.
+    fn cause(&self, source: &str, e: String) -> String {
+        self.errors
+            .iter()
+            .find(|(n, _)| source.contains(&format!("variables.{n}")))
+            .map_or(e, |(_, m)| m.clone())
+    }
+}
+
+fn list(spec: &Value, key: &str) -> Vec<Value> {
+    spec[key].as_array().cloned().unwrap_or_default()
+}
+
+fn compile(policy: &str, location: String, source: &Value) -> Result<Compiled, CelError> {
+    let err = |message: String| CelError {
+        policy: policy.to_owned(),
+        location: location.clone(),
+        message,
+    };
+    let source = source.as_str().ok_or_else(|| err("expression is not a string".into()))?;
+    let program = Program::compile(source).map_err(|e| err(e.to_string()))?;
+    Ok(Compiled { location, source: source.to_owned(), program })
+}
+
+/// A compiled ValidatingAdmissionPolicy.
+pub struct Validating {
+    common: Common,
+    validations: Vec<(Compiled, String)>,
+}
+
+impl Validating {
+    /// Compiles every expression of the policy.
+    pub fn compile(policy: &Value) -> Result<Validating, CelError> {
+        let common = Common::compile(policy)?;
+        let mut validations = Vec::new();
+        for (i, v) in list(&policy["spec"], "validations").iter().enumerate() {
+            let location = format!("spec.validations[{i}].expression");
+            let c = compile(&common.name, location, &v["expression"])?;
+            let message = v["message"]
+                .as_str()
+                .map_or_else(|| format!("failed expression: {}", c.source), str::to_owned);
+            validations.push((c, message));
+        }
+        Ok(Validating { common, validations })
+    }
+
+    /// Evaluates the policy on one request.
+    pub fn evaluate(
+        &self,
+        object: &Value,
+        old_object: Option<&Value>,
+        namespace_object: &Value,
+        request: &Request,
+    ) -> Result<ValidatingVerdict, CelError> {
+        let env = Arc::new(Env::stdlib());
+        let Some(bound) =
+            self.common.context(env, object, old_object, namespace_object, request)?
+        else {
+            return Ok(ValidatingVerdict { matched: false, failures: vec![] });
+        };
+        let ctx = &bound.ctx;
         let mut failures = Vec::new();
         for (i, (c, message)) in self.validations.iter().enumerate() {
             let failed = |m: String| Failure { index: i, expression: c.source.clone(), message: m };
-            match c.program.execute(&ctx) {
+            match c.program.execute(ctx) {
                 Ok(Cel::Bool(true)) => {}
                 Ok(Cel::Bool(false)) => failures.push(failed(message.clone())),
                 Ok(other) => failures.push(failed(format!(
@@ -183,20 +234,183 @@ impl Validating {
                     c.location
                 ))),
                 Err(e) => {
-                    if !self.fail_closed {
+                    if !self.common.fail_closed {
                         continue;
                     }
-                    // A variable that failed explains the error better than its absence.
-                    let cause = errors
-                        .iter()
-                        .find(|(n, _)| c.source.contains(&format!("variables.{n}")))
-                        .map_or_else(|| e.to_string(), |(_, m)| m.clone());
+                    let cause = bound.cause(&c.source, e.to_string());
                     failures.push(failed(format!("expression {} failed: {cause}", c.location)));
                 }
             }
         }
         Ok(ValidatingVerdict { matched: true, failures })
     }
+}
+
+/// What a mutation policy does with one request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MutatingVerdict {
+    /// Every matchCondition held.
+    pub matched: bool,
+    /// The object after every mutation.
+    pub object: Value,
+    /// The patch operations applied, in order.
+    pub operations: Vec<Value>,
+}
+
+/// A compiled MutatingAdmissionPolicy (`JSONPatch` mutations only).
+pub struct Mutating {
+    common: Common,
+    mutations: Vec<Compiled>,
+    env: Arc<Env>,
+}
+
+impl Mutating {
+    /// Compiles every expression of the policy.
+    pub fn compile(policy: &Value) -> Result<Mutating, CelError> {
+        let common = Common::compile(policy)?;
+        let mut mutations = Vec::new();
+        for (i, m) in list(&policy["spec"], "mutations").iter().enumerate() {
+            let location = format!("spec.mutations[{i}].jsonPatch.expression");
+            if m["patchType"] != "JSONPatch" {
+                return Err(CelError {
+                    policy: common.name.clone(),
+                    location: format!("spec.mutations[{i}].patchType"),
+                    message: format!(
+                        "only JSONPatch mutations are supported, not {}",
+                        m["patchType"]
+                    ),
+                });
+            }
+            mutations.push(compile(&common.name, location, &m["jsonPatch"]["expression"])?);
+        }
+        let mut env = Env::stdlib();
+        env.add_type(JsonPatchType(types::Type::new_struct("JSONPatch".to_owned()))).map_err(
+            |e| CelError {
+                policy: common.name.clone(),
+                location: "JSONPatch".into(),
+                message: format!("{e:?}"),
+            },
+        )?;
+        Ok(Mutating { common, mutations, env: Arc::new(env) })
+    }
+
+    /// Evaluates the policy on one CREATE request: each mutation sees the object as the ones
+    /// before it left it. An error fails the request under `failurePolicy: Fail` and skips the
+    /// mutation under `Ignore`.
+    pub fn evaluate(
+        &self,
+        object: &Value,
+        namespace_object: &Value,
+        request: &Request,
+    ) -> Result<MutatingVerdict, CelError> {
+        let mut current = object.clone();
+        let mut operations = Vec::new();
+        for m in &self.mutations {
+            let env = self.env.clone();
+            let Some(bound) =
+                self.common.context(env, &current, None, namespace_object, request)?
+            else {
+                return Ok(MutatingVerdict { matched: false, object: current, operations });
+            };
+            let ops = match m.program.execute(&bound.ctx) {
+                Ok(v) => json_patch_ops(&v).map_err(|e| self.common.err(m, e)),
+                Err(e) => Err(self.common.err(m, bound.cause(&m.source, e.to_string()))),
+            };
+            let ops = match ops {
+                Ok(ops) => ops,
+                Err(_) if !self.common.fail_closed => continue,
+                Err(e) => return Err(e),
+            };
+            let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops.clone()))
+                .map_err(|e| self.common.err(m, format!("not a JSON Patch: {e}")))?;
+            match json_patch::patch(&mut current, &patch) {
+                Ok(()) => operations.extend(ops),
+                Err(_) if !self.common.fail_closed => {}
+                Err(e) => return Err(self.common.err(m, format!("the patch does not apply: {e}"))),
+            }
+        }
+        Ok(MutatingVerdict { matched: true, object: current, operations })
+    }
+}
+
+/// The `JSONPatch` type of JSONPatch mutations: `op`, `path` and `from` strings and a `value`
+/// of any type (a `StructDef` field has one fixed type).
+struct JsonPatchType(types::Type);
+
+impl StructType for JsonPatchType {
+    fn get_type(&self) -> &types::Type {
+        &self.0
+    }
+
+    fn new_value<'b, 'v>(
+        &self,
+        fields: std::collections::BTreeMap<String, CowVal<'b, 'v>>,
+    ) -> Result<Box<dyn Val + 'v>, ExecutionError> {
+        let mut s = types::CelStruct::new("JSONPatch".to_owned());
+        for (field, value) in fields {
+            let string = value.get_type() == &types::STRING_TYPE;
+            match field.as_str() {
+                "op" | "path" | "from" if !string => {
+                    return Err(ExecutionError::UnexpectedType {
+                        got: value.get_type().name().to_owned(),
+                        want: format!("string for field {field} in JSONPatch"),
+                    });
+                }
+                "op" | "path" | "from" | "value" => s.add_field_value(field, value),
+                _ => {
+                    return Err(ExecutionError::NoSuchKey(Arc::new(format!(
+                        "field `{field}` on struct `JSONPatch`"
+                    ))));
+                }
+            }
+        }
+        Ok(Box::new(s))
+    }
+}
+
+/// The operations of a `JSONPatch` list, as RFC 6902 JSON.
+fn json_patch_ops(v: &Cel) -> Result<Vec<Value>, String> {
+    let Cel::List(items) = v else { return Err(format!("returned {v:?}, not a list")) };
+    let mut ops = Vec::new();
+    for item in items.iter() {
+        let Cel::Struct(s) = item else {
+            return Err(format!("list item {item:?} is not a JSONPatch"));
+        };
+        if s.name() != "JSONPatch" {
+            return Err(format!("list item is a {}, not a JSONPatch", s.name()));
+        }
+        let mut op = serde_json::Map::new();
+        for (field, value) in s.field_values() {
+            let value = Cel::try_from(value.as_ref()).map_err(|e| format!("{field}: {e:?}"))?;
+            op.insert(field, from_cel(&value)?);
+        }
+        ops.push(Value::Object(op));
+    }
+    Ok(ops)
+}
+
+/// CEL values back to JSON (map keys must be strings).
+pub fn from_cel(v: &Cel) -> Result<Value, String> {
+    Ok(match v {
+        Cel::Null => Value::Null,
+        Cel::Bool(b) => Value::Bool(*b),
+        Cel::Int(i) => Value::from(*i),
+        Cel::UInt(u) => Value::from(*u),
+        Cel::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        Cel::String(s) => Value::String(s.to_string()),
+        Cel::List(items) => Value::Array(items.iter().map(from_cel).collect::<Result<_, _>>()?),
+        Cel::Map(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m.map.iter() {
+                let Key::String(k) = k else {
+                    return Err(format!("map key {k:?} is not a string"));
+                };
+                out.insert(k.to_string(), from_cel(v)?);
+            }
+            Value::Object(out)
+        }
+        other => return Err(format!("{other:?} has no JSON form")),
+    })
 }
 
 fn request_value(r: &Request) -> Cel {

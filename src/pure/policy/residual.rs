@@ -42,9 +42,9 @@ pub struct Residual {
 
 /// One PSP usable in a namespace and the CEL condition under which it is usable there.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Usable {
-    psp: String,
-    when: String,
+pub(crate) struct Usable {
+    pub(crate) psp: String,
+    pub(crate) when: String,
 }
 
 /// The CEL condition under which a grant's principal makes its PSP usable for a pod in `ns`:
@@ -117,7 +117,7 @@ pub fn camel(name: &str) -> String {
 }
 
 /// Variable names for each PSP, unique within a policy.
-fn variable_names(psps: &[String]) -> Vec<String> {
+pub(crate) fn variable_names(psps: &[String]) -> Vec<String> {
     let mut seen = BTreeSet::new();
     psps.iter()
         .map(|p| {
@@ -133,6 +133,63 @@ fn variable_names(psps: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Namespaces grouped by their usable-PSP picture (the conditions mention the namespace only
+/// through `request.namespace`, so namespaces with the same grants share a policy).
+pub(crate) fn groups(
+    psps: &[&PodSecurityPolicy],
+    grants: &[Grant],
+    namespaces: &[String],
+) -> BTreeMap<Vec<Usable>, Vec<String>> {
+    let names: BTreeSet<&str> = psps.iter().map(|p| p.metadata.name.as_str()).collect();
+    let mut groups: BTreeMap<Vec<Usable>, Vec<String>> = BTreeMap::new();
+    for ns in namespaces {
+        groups.entry(usable_in(&names, grants, ns)).or_default().push(ns.clone());
+    }
+    groups
+}
+
+/// The binding selector of a group's namespaces.
+pub(crate) fn namespace_selector(namespaces: &[String]) -> Value {
+    json!({"namespaceSelector": {"matchExpressions": [{
+        "key": "kubernetes.io/metadata.name",
+        "operator": "In",
+        "values": namespaces,
+    }]}})
+}
+
+/// The match condition every generated policy carries: members of system:masters could use
+/// every PSP of the cluster, and the policies do not repeat the cluster's other PSPs for them.
+pub(crate) fn not_masters() -> Value {
+    json!([{
+        "name": "not-system-masters",
+        "expression": format!("!({} in request.userInfo.groups)", lit(MASTERS)),
+    }])
+}
+
+/// Declares a PSP's controls as variables `<prefix><id><suffix>` (with their helpers) and
+/// returns the references, in order.
+pub(crate) fn declare_controls(
+    variables: &mut Vec<Value>,
+    prefix: &str,
+    cs: &[Control],
+    suffix: &str,
+) -> Vec<String> {
+    let mut refs = Vec::new();
+    for c in cs {
+        for (helper, e) in &c.helpers {
+            let name = format!("{prefix}{helper}");
+            if !variables.iter().any(|v| v["name"] == name.as_str()) {
+                variables.push(json!({"name": name, "expression": e}));
+            }
+        }
+        let name = format!("{prefix}{}{suffix}", c.id);
+        let expr = c.expr.replace(controls::PSP_VAR, prefix);
+        variables.push(json!({"name": name, "expression": expr}));
+        refs.push(format!("variables.{name}"));
+    }
+    refs
+}
+
 /// The residual policies for `namespaces` (already sorted and deduplicated).
 pub fn residual_policies(
     psps: &[&PodSecurityPolicy],
@@ -141,13 +198,7 @@ pub fn residual_policies(
     opts: &PolicyOptions,
 ) -> Vec<Residual> {
     let Some(served) = api::validating(opts.minor) else { return Vec::new() };
-    let names: BTreeSet<&str> = psps.iter().map(|p| p.metadata.name.as_str()).collect();
-    // Group namespaces by their usable-PSP picture (the conditions mention the namespace only
-    // through `request.namespace`, so namespaces with the same grants share a policy).
-    let mut groups: BTreeMap<Vec<Usable>, Vec<String>> = BTreeMap::new();
-    for ns in namespaces {
-        groups.entry(usable_in(&names, grants, ns)).or_default().push(ns.clone());
-    }
+    let groups = groups(psps, grants, namespaces);
     let by_name: BTreeMap<&str, &PodSecurityPolicy> =
         psps.iter().map(|p| (p.metadata.name.as_str(), *p)).collect();
     let mut out: Vec<Residual> = groups
@@ -162,11 +213,7 @@ pub fn residual_policies(
                 "spec": {
                     "policyName": name,
                     "validationActions": opts.actions,
-                    "matchResources": {"namespaceSelector": {"matchExpressions": [{
-                        "key": "kubernetes.io/metadata.name",
-                        "operator": "In",
-                        "values": namespaces,
-                    }]}},
+                    "matchResources": namespace_selector(&namespaces),
                 },
             });
             Residual {
@@ -201,17 +248,11 @@ fn build_policy(
     for (u, var) in usable.iter().zip(&vars) {
         let cs = psps.get(u.psp.as_str()).map(|p| controls::controls(p)).unwrap_or_default();
         variables.push(json!({"name": format!("usable{var}"), "expression": u.when}));
-        let prefix = lower_first(var);
         for c in &cs {
             by_control.entry(c.id).or_insert((c.what, c.field));
-            for (suffix, e) in &c.helpers {
-                variables.push(json!({"name": format!("{prefix}{suffix}"), "expression": e}));
-            }
-            let expr = c.expr.replace(controls::PSP_VAR, &prefix);
-            variables.push(json!({"name": format!("{prefix}{}", c.id), "expression": expr}));
         }
         let mut conj = vec![format!("variables.usable{var}")];
-        conj.extend(cs.iter().map(|c| format!("variables.{}{}", lower_first(var), c.id)));
+        conj.extend(declare_controls(&mut variables, &lower_first(var), &cs, ""));
         variables
             .push(json!({"name": format!("admittedBy{var}"), "expression": conj.join(" && ")}));
         per_psp.push((var.clone(), u.psp.clone(), cs));
@@ -287,19 +328,14 @@ fn build_policy(
                 "operations": ["CREATE", "UPDATE"],
                 "resources": ["pods", "pods/ephemeralcontainers"],
             }]},
-            // Members of system:masters could use every PSP of the cluster; the policy does
-            // not repeat the cluster's other PSPs for them.
-            "matchConditions": [{
-                "name": "not-system-masters",
-                "expression": format!("!({} in request.userInfo.groups)", lit(MASTERS)),
-            }],
+            "matchConditions": not_masters(),
             "variables": variables,
             "validations": validations,
         },
     })
 }
 
-fn lower_first(s: &str) -> String {
+pub(crate) fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),

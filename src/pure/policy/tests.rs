@@ -11,9 +11,10 @@ use crate::discover::rbac::Grant;
 use crate::discover::subjects::Principal;
 use crate::findings::ObjectRef;
 use crate::model::psp::PodSecurityPolicy;
-use crate::policy::engine::{Request, Validating};
+use crate::policy::engine::{Mutating, Request, Validating};
+use crate::policy::mutation::mutation_policies;
 use crate::policy::residual::{PolicyOptions, residual_policies};
-use crate::simulate::{Requester, SimPod, usable_psps, validate_as_written};
+use crate::simulate::{Requester, SimPod, decide, usable_psps, validate_as_written};
 
 #[cfg(test)]
 fn read_psps(path: &str) -> Vec<PodSecurityPolicy> {
@@ -438,4 +439,121 @@ fn system_masters_are_not_matched_and_old_versions_get_no_policy() {
     let beta = PolicyOptions { minor: 29, ..opts() };
     let p = residual_policies(&[psp], &[], &["team".to_owned()], &beta);
     assert_eq!(p[0].policy["apiVersion"], "admissionregistration.k8s.io/v1beta1");
+}
+
+/// A pod as the simulator compares it: AppArmor fields as annotations, capability lists sorted
+/// and deduplicated (order carries no meaning), the pod seccomp annotation dropped when it
+/// only repeats the pod field (the copy the plugin makes; only a mutation policy writes it).
+fn normalized(pod: &SimPod) -> SimPod {
+    let mut pod = crate::simulate::apparmor_fields_as_annotations(pod);
+    let key = crate::model::pod::SECCOMP_POD_ANNOTATION;
+    let field = pod.spec.security_context.as_ref().and_then(|s| s.seccomp_profile.as_ref());
+    if let Some(f) = field
+        && pod.annotations.get(key) == Some(&crate::simulate::seccomp::annotation_for_field(f))
+    {
+        pod.annotations.remove(key);
+    }
+    for list in [
+        &mut pod.spec.init_containers,
+        &mut pod.spec.containers,
+        &mut pod.spec.ephemeral_containers,
+    ] {
+        for c in list.iter_mut() {
+            if let Some(caps) = c.security_context.as_mut().and_then(|s| s.capabilities.as_mut()) {
+                for l in [&mut caps.add, &mut caps.drop].into_iter().flatten() {
+                    l.sort();
+                    l.dedup();
+                }
+            }
+        }
+    }
+    pod
+}
+
+/// Runs `pod` through the mutation policy (when there is one) and the residual policy:
+/// whether it is admitted, and the pod as admitted.
+fn through_policies(
+    mutating: Option<&Mutating>,
+    validating: &Validating,
+    pod: &Value,
+    req: &Request,
+) -> (bool, Value) {
+    let ns = ns_object("team");
+    let mutated = match mutating {
+        Some(m) => m.evaluate(pod, &ns, req).unwrap_or_else(|e| panic!("{e}\n  pod {pod}")).object,
+        None => pod.clone(),
+    };
+    let v = validating.evaluate(&mutated, None, &ns, req).unwrap();
+    (v.failures.is_empty(), mutated)
+}
+
+/// Compares the plugin's decision among `psps` (all usable) with the mutation policy followed
+/// by the residual policy, verdict and admitted pod; returns the mismatches.
+fn compare_with_plugin(psps: &[&PodSecurityPolicy], probes: &[Value]) -> (usize, Vec<String>) {
+    let grants: Vec<Grant> =
+        psps.iter().map(|p| grant(&p.metadata.name, Principal::Authenticated, None)).collect();
+    let ns = ["team".to_owned()];
+    let residual = residual_policies(psps, &grants, &ns, &opts());
+    let validating = Validating::compile(&residual[0].policy).unwrap();
+    let mutations = mutation_policies(psps, &grants, &ns, &opts());
+    let mutating = mutations
+        .first()
+        .map(|m| Mutating::compile(&m.policy).unwrap_or_else(|e| panic!("{}: {e}", m.name)));
+    let usable = psps.iter().map(|p| p.metadata.name.clone()).collect();
+    let req = request("alice", &["system:authenticated"]);
+    let (mut mutated, mut mismatches) = (0, Vec::new());
+    for pod in probes {
+        let d = decide(psps, &usable, &crate::simulate::apparmor_fields_as_annotations(&sim(pod)));
+        let (admitted, after) = through_policies(mutating.as_ref(), &validating, pod, &req);
+        let names: Vec<&str> = psps.iter().map(|p| p.metadata.name.as_str()).collect();
+        if d.psp.is_some() != admitted {
+            mismatches.push(format!(
+                "{names:?}: plugin {:?} {:?}, policies admit {admitted}\n  pod {pod}\n  after {after}",
+                d.psp, d.rejections
+            ));
+        } else if let Some(want) = &d.admitted {
+            mutated += usize::from(d.mutated);
+            let (want, got) = (normalized(want), normalized(&sim(&after)));
+            if want != got {
+                mismatches.push(format!(
+                    "{names:?}: {:?} mutates differently\n  pod {pod}\n  plugin {:?}\n  policy {after}",
+                    d.psp, d.changes
+                ));
+            }
+        }
+    }
+    (mutated, mismatches)
+}
+
+/// One PSP usable by everyone: the mutation policy gives each probe pod exactly the defaults
+/// the plugin gives it, and the residual policy then admits exactly what the plugin admits.
+#[test]
+fn mutation_then_residual_matches_the_plugin_for_each_psp() {
+    let probes = probes();
+    let (mut mutated, mut mismatches) = (0, Vec::new());
+    for psp in all_psps() {
+        let (m, mut mm) = compare_with_plugin(&[&psp], &probes);
+        mutated += m;
+        mismatches.append(&mut mm);
+    }
+    assert!(mutated > 500, "only {mutated} probes were mutated");
+    mismatches.truncate(20);
+    assert!(mismatches.is_empty(), "mismatches:\n{}", mismatches.join("\n"));
+}
+
+/// Several PSPs usable at once: the policies choose the PSP the plugin chooses (the first by
+/// name admitting the pod unchanged, else the first admitting it once defaulted).
+#[test]
+fn mutation_follows_the_plugins_choice_among_psps() {
+    let probes = probes();
+    let mut psps = all_psps();
+    psps.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    psps.dedup_by(|a, b| a.metadata.name == b.metadata.name);
+    let mut mismatches = Vec::new();
+    for window in psps.chunks(3) {
+        let refs: Vec<&PodSecurityPolicy> = window.iter().collect();
+        mismatches.append(&mut compare_with_plugin(&refs, &probes).1);
+    }
+    mismatches.truncate(20);
+    assert!(mismatches.is_empty(), "mismatches:\n{}", mismatches.join("\n"));
 }
