@@ -364,3 +364,31 @@ fn kubectl_server_dry_run_of_the_residual_policies() {
     );
     assert!(old.names("admissionregistration.k8s.io/v1", "validatingadmissionpolicies").is_empty());
 }
+
+#[test]
+fn kubectl_server_dry_run_of_the_mutation_policies() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations/ml-platform/0006-mutation-policies.yaml");
+    let file = file.to_str().unwrap();
+    let api = FakeApi::start(cluster("1.36"));
+    let Some(k) = Kubectl::new(&api) else { return };
+    let (stdout, _) = k.ok(&["apply", "--server-side", "--dry-run=server", "-f", file]);
+    for kind in ["mutatingadmissionpolicy", "mutatingadmissionpolicybinding"] {
+        let line = format!(
+            "{kind}.admissionregistration.k8s.io/psa-migrate-defaults-ml-workloads serverside-applied (server dry run)"
+        );
+        assert!(stdout.contains(&line), "{stdout}");
+    }
+    assert!(api.names("admissionregistration.k8s.io/v1", "mutatingadmissionpolicies").is_empty());
+    // 1.35 serves only v1beta1 (behind its feature gate): the v1 objects are not served.
+    let beta = FakeApi::start(cluster("1.35"));
+    let Some(k) = Kubectl::new(&beta) else { return };
+    let out = k.run(&["apply", "--server-side", "--dry-run=server", "-f", file]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no matches for kind \"MutatingAdmissionPolicy\"")
+            || stderr.contains("the server could not find the requested resource"),
+        "{stderr}"
+    );
+}

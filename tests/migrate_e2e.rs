@@ -933,16 +933,20 @@ fn stale_lock_is_taken_over() {
     assert_eq!(std::fs::read_to_string(env.plan.join("plan.json")).unwrap(), before);
 }
 
-fn residual_objects(env: &Env) -> Vec<(String, &'static str, String)> {
+/// The admission policy objects of plan.json (`validating` or `mutating`): API version,
+/// plural and name.
+fn policy_objects(env: &Env, key: &str) -> Vec<(String, &'static str, String)> {
     let plan = env.plan_json();
-    plan["admissionPolicies"]["validating"]
+    plan["admissionPolicies"][key]
         .as_array()
         .unwrap()
         .iter()
         .map(|o| {
             let plural = match o["kind"].as_str().unwrap() {
                 "ValidatingAdmissionPolicy" => "validatingadmissionpolicies",
-                _ => "validatingadmissionpolicybindings",
+                "ValidatingAdmissionPolicyBinding" => "validatingadmissionpolicybindings",
+                "MutatingAdmissionPolicy" => "mutatingadmissionpolicies",
+                _ => "mutatingadmissionpolicybindings",
             };
             let name = o["metadata"]["name"].as_str().unwrap().to_owned();
             (o["apiVersion"].as_str().unwrap().to_owned(), plural, name)
@@ -951,15 +955,30 @@ fn residual_objects(env: &Env) -> Vec<(String, &'static str, String)> {
 }
 
 #[test]
-fn step_5_residual_policies_apply_and_rollback() {
+fn steps_6_then_5_create_the_policies_and_rollback_deletes_them() {
     // The demo plan targets Kubernetes 1.36 (the cluster runs 1.24): served here as 1.36.
     let env = start_at("1.36", Faults::none());
-    let objects = residual_objects(&env);
-    assert!(objects.len() >= 2 && objects.len().is_multiple_of(2), "{objects:?}");
+    let residual = policy_objects(&env, "validating");
+    let mutation = policy_objects(&env, "mutating");
+    assert!(residual.len() >= 2 && residual.len().is_multiple_of(2), "{residual:?}");
+    assert!(mutation.len() >= 2 && mutation.len().is_multiple_of(2), "{mutation:?}");
     let exists = |(gv, plural, name): &(String, &str, String)| {
         env.api.object(gv, plural, None, name).is_some()
     };
-    assert!(!objects.iter().any(exists));
+    assert!(!residual.iter().chain(&mutation).any(exists));
+    // The residual policies alone would reject pods that only PSP's defaulting admitted.
+    let writes = env.api.writes();
+    let out = env.expect(&["apply", "--step", "5", "--yes"], 2);
+    assert!(stderr(&out).contains("refusing step 5 before step 6"), "{}", stderr(&out));
+    assert_eq!(env.api.writes(), writes, "nothing written");
+    let out = env.expect(&["apply", "--step", "6", "--yes"], 0);
+    assert!(
+        stdout(&out)
+            .contains("MutatingAdmissionPolicy psa-migrate-defaults-ml-workloads created (step 6)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(mutation.iter().all(exists) && !residual.iter().any(exists));
     let out = env.expect(&["apply", "--step", "5", "--yes"], 0);
     assert!(
         stdout(&out).contains(
@@ -968,22 +987,23 @@ fn step_5_residual_policies_apply_and_rollback() {
         "{}",
         stdout(&out)
     );
-    assert!(objects.iter().all(exists));
+    assert!(residual.iter().chain(&mutation).all(exists));
     let applies: Vec<_> = env.api.requests().into_iter().filter(|r| r.method == "PATCH").collect();
-    assert_eq!(applies.len(), 2 * objects.len(), "a server-side dry run before each write");
-    assert!(applies.iter().take(1).all(|r| r.param("dryRun") == Some("All")));
-    assert_eq!(entries(&env.journal(), "create").len(), objects.len());
+    let total = residual.len() + mutation.len();
+    assert_eq!(applies.len(), 2 * total, "a server-side dry run before each write");
+    assert!(applies.iter().step_by(2).all(|r| r.param("dryRun") == Some("All")));
+    assert_eq!(entries(&env.journal(), "create").len(), total);
     let out = env.expect(&["apply", "--step", "5", "--yes"], 0);
     assert!(stdout(&out).contains("no changes"), "{}", stdout(&out));
     env.expect(&["rollback", "--yes"], 0);
-    assert!(!objects.iter().any(exists));
+    assert!(!residual.iter().chain(&mutation).any(exists));
 }
 
 #[test]
 fn step_5_refused_where_the_api_is_not_served() {
     let env = start_at("1.27", Faults::none());
     let writes = env.api.writes();
-    let out = env.expect(&["apply", "--step", "5", "--yes"], 2);
+    let out = env.expect(&["apply", "--step", "5", "--yes", "--force"], 2);
     assert!(
         stderr(&out).contains(
             "refusing step 5: the server does not serve admissionregistration.k8s.io/v1 \
@@ -996,4 +1016,21 @@ fn step_5_refused_where_the_api_is_not_served() {
     assert!(
         !env.plan.join("journal.json").exists() || entries(&env.journal(), "create").is_empty()
     );
+}
+
+#[test]
+fn step_6_refused_where_the_api_is_not_served() {
+    // 1.30 serves ValidatingAdmissionPolicy v1 but no MutatingAdmissionPolicy v1.
+    let env = start_at("1.30", Faults::none());
+    let writes = env.api.writes();
+    let out = env.expect(&["apply", "--step", "6", "--yes"], 2);
+    assert!(
+        stderr(&out).contains(
+            "refusing step 6: the server does not serve admissionregistration.k8s.io/v1 \
+             mutatingadmissionpolicies; MutatingAdmissionPolicy v1 needs Kubernetes 1.36"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.api.writes(), writes, "nothing written");
 }

@@ -211,25 +211,15 @@ fn plan_json(dir: &Path) -> serde_json::Value {
 /// says what is given up; `--policy-actions warn,audit` writes soaking bindings.
 #[test]
 fn residual_policies_follow_the_policy_version_and_actions() {
-    for cluster in ["ml-platform", "legacy-eks", "post-125"] {
-        let out = tempfile::tempdir().unwrap();
-        cmd()
-            .args(["plan", "-q", "-f", &format!("testdata/clusters/{cluster}"), "--out"])
-            .arg(out.path())
-            .assert()
-            .code(0);
-        let plan = plan_json(out.path());
-        let ap = &plan["admissionPolicies"];
-        assert_eq!(ap["validatingApiVersion"], "admissionregistration.k8s.io/v1", "{cluster}");
-        let objects = ap["validating"].as_array().unwrap();
-        assert!(!objects.is_empty(), "{cluster}: no residual policies");
+    // Every namespace's residual and mutation policy has a binding selecting it.
+    let bound = |cluster: &str, plan: &serde_json::Value, key: &str, field: &str, kind: &str| {
+        let objects = plan["admissionPolicies"][key].as_array().unwrap().clone();
+        assert!(!objects.is_empty(), "{cluster}: no {key} policies");
         for ns in plan["namespaces"].as_array().unwrap() {
-            let name = ns["residualPolicy"]["policy"].as_str().unwrap();
+            let name = ns[field]["policy"].as_str().unwrap();
             let binding = objects
                 .iter()
-                .find(|o| {
-                    o["kind"] == "ValidatingAdmissionPolicyBinding" && o["metadata"]["name"] == name
-                })
+                .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
                 .unwrap_or_else(|| panic!("{cluster}: no binding {name}"));
             let selected = &binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"]
                 [0]["values"];
@@ -239,8 +229,38 @@ fn residual_policies_follow_the_policy_version_and_actions() {
                 ns["name"]
             );
         }
+    };
+    for cluster in ["ml-platform", "legacy-eks"] {
+        let out = tempfile::tempdir().unwrap();
+        cmd()
+            .args(["plan", "-q", "-f", &format!("testdata/clusters/{cluster}"), "--out"])
+            .arg(out.path())
+            .assert()
+            .code(0);
+        let plan = plan_json(out.path());
+        let ap = &plan["admissionPolicies"];
+        assert_eq!(ap["validatingApiVersion"], "admissionregistration.k8s.io/v1", "{cluster}");
+        assert_eq!(ap["mutatingApiVersion"], "admissionregistration.k8s.io/v1", "{cluster}");
+        bound(cluster, &plan, "validating", "residualPolicy", "ValidatingAdmissionPolicyBinding");
+        bound(cluster, &plan, "mutating", "mutationPolicy", "MutatingAdmissionPolicyBinding");
         assert!(out.path().join("0005-residual-policies.yaml").is_file());
+        assert!(out.path().join("0006-mutation-policies.yaml").is_file());
     }
+    // A cluster past 1.25 exported without PSPs: nothing to keep, and no policy that would
+    // reject every pod.
+    let out = tempfile::tempdir().unwrap();
+    cmd()
+        .args(["plan", "-q", "-f", "testdata/clusters/post-125", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(0);
+    let plan = plan_json(out.path());
+    assert_eq!(plan["admissionPolicies"]["validating"], serde_json::json!([]));
+    assert_eq!(plan["admissionPolicies"]["mutating"], serde_json::json!([]));
+    assert!(!out.path().join("0005-residual-policies.yaml").exists());
+    assert!(!out.path().join("0006-mutation-policies.yaml").exists());
+    let report = std::fs::read_to_string(out.path().join("REPORT.md")).unwrap();
+    assert!(report.contains("The input holds no PodSecurityPolicy"), "{report}");
     let demo_plan = |dir: &Path, extra: &[&str]| {
         cmd()
             .args(["plan", "-q", "-f", "testdata/clusters/ml-platform", "--out"])
@@ -265,9 +285,46 @@ fn residual_policies_follow_the_policy_version_and_actions() {
     let file = std::fs::read_to_string(dir.path().join("0005-residual-policies.yaml")).unwrap();
     assert!(file.contains("Needs the ValidatingAdmissionPolicy feature gate"), "{file}");
     assert!(file.contains("validationActions:\n  - Warn\n  - Audit"), "{file}");
-    // Planned again into the same directory for 1.27: the earlier step 5 file goes.
+    // 1.29 serves no MutatingAdmissionPolicy: no step 6, and the residual policies now reject
+    // the templates that only PSP's defaulting made acceptable.
+    assert!(!dir.path().join("0006-mutation-policies.yaml").exists());
+    assert!(plan["admissionPolicies"].get("mutatingApiVersion").is_none());
+    let rejected = |plan: &serde_json::Value| {
+        plan["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "plan-residual-rejects-live")
+            .count()
+    };
+    let without_mutation = rejected(&plan);
+    let report = std::fs::read_to_string(dir.path().join("REPORT.md")).unwrap();
+    assert!(report.contains("serves no MutatingAdmissionPolicy (1.34 or newer)"), "{report}");
+    let plan = demo_plan(dir.path(), &["--policy-version", "v1.35", "--force"]);
+    assert_eq!(
+        plan["admissionPolicies"]["mutatingApiVersion"],
+        "admissionregistration.k8s.io/v1beta1"
+    );
+    let file = std::fs::read_to_string(dir.path().join("0006-mutation-policies.yaml")).unwrap();
+    assert!(file.contains("Needs the MutatingAdmissionPolicy feature gate"), "{file}");
+    assert!(
+        rejected(&plan) < without_mutation,
+        "the proof runs live objects through the mutation policies first"
+    );
+    // The classic PSP (MustRunAsNonRoot) becomes a mutation setting runAsNonRoot where unset.
+    let ml = plan["admissionPolicies"]["mutating"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["metadata"]["name"] == "psa-migrate-defaults-ml-workloads")
+        .unwrap()
+        .clone();
+    let patches = ml["spec"]["mutations"].to_string();
+    assert!(patches.contains("/securityContext/runAsNonRoot', value: true}"), "{patches}");
+    // Planned again into the same directory for 1.27: the earlier step 5 and 6 files go.
     let plan = demo_plan(dir.path(), &["--policy-version", "v1.27", "--force"]);
     assert!(!dir.path().join("0005-residual-policies.yaml").exists());
+    assert!(!dir.path().join("0006-mutation-policies.yaml").exists());
     assert!(plan["files"].get("0005-residual-policies.yaml").is_none());
     let report = std::fs::read_to_string(dir.path().join("REPORT.md")).unwrap();
     assert!(report.contains("every restriction listed below is **given up**"), "{report}");

@@ -24,11 +24,11 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "DIR")]
     pub plan: PathBuf,
     /// Apply one step only: 1 audit/warn labels, 2 enforce labels, 3 PSP bypass, 4 clean-up, 5
-    /// residual admission policies.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=5), conflicts_with = "through")]
+    /// residual admission policies, 6 mutation policies (apply 6 before 5).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=6), conflicts_with = "through")]
     pub step: Option<u32>,
     /// Apply steps 1 to N (default 2: the label steps; 3 and 4 only when asked for).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=5))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=6))]
     pub through: Option<u32>,
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
@@ -279,37 +279,49 @@ fn plan_records_file(dir: &std::path::Path, file: &str) -> bool {
         .is_some_and(|v| v["files"].get(file).is_some())
 }
 
-/// Step 5 needs a server that serves the policies' API version: refuse before any write.
+/// Steps 5 and 6 need a server that serves the policies' API version: refuse before any write.
 fn check_policies_served(
     rt: &tokio::runtime::Runtime,
     cluster: &Cluster,
     creates: &[(u32, ObjectKey, serde_json::Value)],
 ) -> Result<(), AppError> {
-    let mut needed: Vec<(&str, &str)> = creates
+    let mut needed: Vec<(u32, &str, &str, &str)> = creates
         .iter()
-        .filter(|(s, _, _)| *s == 5)
-        .filter_map(|(_, k, _)| {
+        .filter(|(s, _, _)| *s >= 5)
+        .filter_map(|(s, k, _)| {
             crate::apply::objects::resource(&k.kind)
-                .map(|(plural, _)| (k.api_version.as_str(), plural))
+                .map(|(plural, _)| (*s, k.api_version.as_str(), plural, k.kind.as_str()))
         })
         .collect();
     needed.sort();
     needed.dedup();
-    for (api_version, plural) in needed {
+    for (step, api_version, plural, kind) in needed {
         let served = rt
             .block_on(cluster.serves(api_version, plural))
             .map_err(|e| AppError::Other(e.into()))?;
         if !served {
-            let why = if api_version.ends_with("/v1") {
-                "ValidatingAdmissionPolicy v1 needs Kubernetes 1.30"
-            } else {
-                "ValidatingAdmissionPolicy v1beta1 needs Kubernetes 1.28 or 1.29 with the \
+            let kind = kind.trim_end_matches("Binding");
+            let why = match (kind, api_version.ends_with("/v1")) {
+                ("MutatingAdmissionPolicy", true) => {
+                    "MutatingAdmissionPolicy v1 needs Kubernetes 1.36".to_owned()
+                }
+                ("MutatingAdmissionPolicy", false) => {
+                    "MutatingAdmissionPolicy v1beta1 needs Kubernetes 1.34 or 1.35 \
+                     with the MutatingAdmissionPolicy feature gate and \
+                     --runtime-config=admissionregistration.k8s.io/v1beta1=true"
+                        .to_owned()
+                }
+                (_, true) => "ValidatingAdmissionPolicy v1 needs Kubernetes 1.30".to_owned(),
+                (_, false) => {
+                    "ValidatingAdmissionPolicy v1beta1 needs Kubernetes 1.28 or 1.29 with the \
                  ValidatingAdmissionPolicy feature gate and \
                  --runtime-config=admissionregistration.k8s.io/v1beta1=true"
+                        .to_owned()
+                }
             };
             return Err(AppError::Usage(format!(
-                "refusing step 5: the server does not serve {api_version} {plural}; {why} (plan \
-                 with --policy-version to target another version)"
+                "refusing step {step}: the server does not serve {api_version} {plural}; {why} \
+                 (plan with --policy-version to target another version)"
             )));
         }
     }
@@ -338,14 +350,29 @@ pub fn run(
     // what plan.json lists under cleanup.delete.
     let usage = |e: planfile::PlanFileError| AppError::Usage(e.to_string());
     let mut creates: Vec<(u32, ObjectKey, serde_json::Value)> = Vec::new();
-    for step in [3, 5].into_iter().filter(|s| steps.contains(s)) {
+    // Step 6 before step 5 in one run: the mutation policies must be in place before the
+    // residual policies judge pods that PSP used to mutate.
+    for step in [3, 6, 5].into_iter().filter(|s| steps.contains(s)) {
         let file = crate::render::plan_files::step_file(step).unwrap_or_default();
-        if step == 5 && !plan_records_file(dir, file) {
+        let recorded = plan_records_file(dir, file);
+        if step == 5 && !recorded {
             return Err(AppError::Usage(
-                "this plan has no step 5: its policy version serves no ValidatingAdmissionPolicy \
-                 (plan again with --policy-version v1.30 or newer)"
+                "this plan has no step 5: its input holds no PodSecurityPolicy, or its policy \
+                 version serves no ValidatingAdmissionPolicy (plan again with --policy-version \
+                 v1.30 or newer)"
                     .to_owned(),
             ));
+        }
+        if step == 6 && !recorded {
+            if args.step == Some(6) {
+                return Err(AppError::Usage(
+                    "this plan has no step 6: its policy version serves no \
+                     MutatingAdmissionPolicy (v1.34 or newer), or no PSP usable in its namespaces \
+                     fills in anything"
+                        .to_owned(),
+                ));
+            }
+            continue;
         }
         let objects = planfile::load_objects(dir, step).map_err(usage)?;
         creates.extend(objects.into_iter().map(|(k, v)| (step, k, v)));
@@ -368,6 +395,21 @@ pub fn run(
             plan.name
         );
     }
+    let mutation_applied =
+        journal.entries.iter().any(|e| e.step == 6 && e.state == journal::EntryState::Applied);
+    if steps.contains(&5)
+        && !steps.contains(&6)
+        && !mutation_applied
+        && !args.force
+        && plan_records_file(dir, crate::render::plan_files::MUTATION_POLICIES)
+    {
+        return Err(AppError::Usage(
+            "refusing step 5 before step 6: without the mutation policies, the residual policies \
+             reject new pods that only PSP's defaulting made acceptable (plan.json's proof assumes \
+             them); apply --step 6 first, or --force"
+                .to_owned(),
+        ));
+    }
     let pending = journal.pending().len();
     if pending > 0 && !settings.quiet {
         eprintln!(
@@ -382,7 +424,7 @@ pub fn run(
         if steps.contains(&4) {
             check_cleanup(&rt, &cluster, &plan, g, args.force)?;
         }
-        if steps.contains(&5) {
+        if steps.iter().any(|s| *s >= 5) {
             check_policies_served(&rt, &cluster, &creates)?;
         }
         let work = rt

@@ -115,7 +115,13 @@ pub fn plan_policies(
             })
             .collect();
     }
-    let names: Vec<String> = ns_plans.iter().map(|n| n.name.clone()).collect();
+    // Without PSPs in the input (a cluster past 1.25, or an export without them) there is
+    // nothing to keep: a policy would only reject every pod.
+    let names: Vec<String> = if psps.is_empty() {
+        Vec::new()
+    } else {
+        ns_plans.iter().map(|n| n.name.clone()).collect()
+    };
     let residuals = residual::residual_policies(psps, grants, &names, opts);
     let mutations = mutation::mutation_policies(psps, grants, &names, opts);
     let mut validating = Vec::new();

@@ -204,7 +204,9 @@ pub fn render(plan: &Plan) -> Result<Vec<(&'static str, String)>, RenderError> {
     let delete: Vec<Value> = plan.cleanup.delete.iter().map(object_ref_manifest).collect();
     files.push((CLEANUP, yaml_docs(CLEANUP, &cleanup_header, &delete)?));
     let ap = &plan.admission_policies;
-    if let Some(api_version) = &ap.validating_api_version {
+    if let Some(api_version) =
+        ap.validating_api_version.as_ref().filter(|_| !ap.validating.is_empty())
+    {
         let mut header = format!(
             "Step 5 — residual admission policies ({api_version}, for Kubernetes {}): what\n\
              the PSPs usable in each namespace validated and its enforce level does not, kept\n\

@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use crate::kube_api::ObjectRef;
 
-/// The kinds a plan may create or delete: PSPs and RBAC. Never Secrets or anything else.
-pub const KINDS: [&str; 7] = [
+/// The kinds a plan may create or delete: PSPs, RBAC and the admission policies. Never Secrets
+/// or anything else.
+pub const KINDS: [&str; 9] = [
     "PodSecurityPolicy",
     "ClusterRole",
     "ClusterRoleBinding",
@@ -18,6 +19,8 @@ pub const KINDS: [&str; 7] = [
     "RoleBinding",
     "ValidatingAdmissionPolicy",
     "ValidatingAdmissionPolicyBinding",
+    "MutatingAdmissionPolicy",
+    "MutatingAdmissionPolicyBinding",
 ];
 
 /// The plural resource name and whether it is namespaced, for the kinds of [`KINDS`].
@@ -30,6 +33,8 @@ pub fn resource(kind: &str) -> Option<(&'static str, bool)> {
         "RoleBinding" => Some(("rolebindings", true)),
         "ValidatingAdmissionPolicy" => Some(("validatingadmissionpolicies", false)),
         "ValidatingAdmissionPolicyBinding" => Some(("validatingadmissionpolicybindings", false)),
+        "MutatingAdmissionPolicy" => Some(("mutatingadmissionpolicies", false)),
+        "MutatingAdmissionPolicyBinding" => Some(("mutatingadmissionpolicybindings", false)),
         _ => None,
     }
 }

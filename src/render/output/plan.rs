@@ -343,6 +343,13 @@ pub fn report_markdown(plan: &Plan) -> String {
 fn residual_section(o: &mut String, plan: &Plan) {
     let ap = &plan.admission_policies;
     o.push_str("\n## What the enforce level does not keep\n\n");
+    if plan.policies.is_empty() {
+        o.push_str(
+            "The input holds no PodSecurityPolicy: there is nothing for admission policies to \
+             keep.\n",
+        );
+        return;
+    }
     match &ap.validating_api_version {
         Some(v) => {
             let _ = writeln!(
@@ -360,6 +367,37 @@ fn residual_section(o: &mut String, plan: &Plan) {
                     ""
                 }
             );
+            match (&ap.mutating_api_version, ap.mutating.is_empty()) {
+                (Some(m), false) => {
+                    let _ = writeln!(
+                        o,
+                        "Step 6 (`0006-mutation-policies.yaml`) gives each new pod, as \
+                         MutatingAdmissionPolicies (`{m}`), the defaults of the PSP the 1.24 \
+                         admission plugin would have chosen for it (user and group IDs, \
+                         capabilities, privilege escalation, seccomp and AppArmor profiles). Apply \
+                         it before step 5: the residual policies judge pods as PSP left them.{}\n",
+                        if ap.mutating_needs_feature_gate {
+                            " This version needs the MutatingAdmissionPolicy feature gate and \
+                             runtime-config."
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                (Some(_), true) => o.push_str(
+                    "No PSP usable in the planned namespaces fills in anything: no mutation \
+                     policy (step 6) is needed.\n\n",
+                ),
+                (None, _) => {
+                    let _ = writeln!(
+                        o,
+                        "Kubernetes {} serves no MutatingAdmissionPolicy (1.34 or newer): new pods \
+                         no longer get what PSP filled in, and the residual policies reject those \
+                         that relied on it (listed below): fix their templates before step 5.\n",
+                        ap.policy_version
+                    );
+                }
+            }
             if ap.unprotected_window {
                 o.push_str(
                     "> **Unprotected window:** PSP (removed in 1.25) and these policies (from 1.28) \
@@ -387,8 +425,11 @@ fn residual_section(o: &mut String, plan: &Plan) {
             continue;
         }
         any = true;
-        let how = match (&n.residual_policy, kept) {
-            (Some(r), true) => format!("kept by policy `{}`", r.policy),
+        let how = match (&n.residual_policy, kept, &n.mutation_policy) {
+            (Some(r), true, Some(m)) => {
+                format!("kept by policy `{}` (defaults by `{}`)", r.policy, m.policy)
+            }
+            (Some(r), true, None) => format!("kept by policy `{}`", r.policy),
             _ => "given up".to_owned(),
         };
         let _ = writeln!(o, "- **{}** (enforce `{}`), {how}:", n.name, n.enforce);
@@ -407,8 +448,8 @@ fn residual_section(o: &mut String, plan: &Plan) {
     if !rejected.is_empty() {
         o.push_str(
             "\n### Rejected by the residual policies\n\nLive objects that pass their enforce \
-             level but not the PSPs' own validation as written (usually because PSP mutated their \
-             pods): fix them before step 5.\n\n",
+             level but not the PSPs' own validation (after the mutation policies, where the \
+             target version has them): fix them before step 5.\n\n",
         );
         for f in rejected {
             let _ = writeln!(o, "- {}: {}", f.object, md_escape(&f.message));

@@ -159,6 +159,19 @@ pub fn builtin_defs(minor: u32) -> Vec<ResourceDef> {
     if minor >= 30 {
         v.extend(vap("admissionregistration.k8s.io/v1"));
     }
+    // MutatingAdmissionPolicy: v1beta1 on 1.34–1.35, v1 from 1.36 (stored, not evaluated).
+    let map = |gv| {
+        [
+            d(gv, "mutatingadmissionpolicies", "MutatingAdmissionPolicy", false, &[]),
+            d(gv, "mutatingadmissionpolicybindings", "MutatingAdmissionPolicyBinding", false, &[]),
+        ]
+    };
+    if (34..=35).contains(&minor) {
+        v.extend(map("admissionregistration.k8s.io/v1beta1"));
+    }
+    if minor >= 36 {
+        v.extend(map("admissionregistration.k8s.io/v1"));
+    }
     if minor < 25 {
         v.push(d("policy/v1beta1", "podsecuritypolicies", "PodSecurityPolicy", false, &["psp"]));
         if minor < 21 {
