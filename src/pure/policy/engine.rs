@@ -305,18 +305,25 @@ impl Mutating {
     ) -> Result<MutatingVerdict, CelError> {
         let mut current = object.clone();
         let mut operations = Vec::new();
+        // The context is bound again only after a mutation changed the object.
+        let mut bound: Option<Bound> = None;
         for m in &self.mutations {
-            let env = self.env.clone();
-            let Some(bound) =
-                self.common.context(env, &current, None, namespace_object, request)?
-            else {
-                return Ok(MutatingVerdict { matched: false, object: current, operations });
-            };
-            let ops = match m.program.execute(&bound.ctx) {
+            if bound.is_none() {
+                let env = self.env.clone();
+                match self.common.context(env, &current, None, namespace_object, request)? {
+                    Some(b) => bound = Some(b),
+                    None => {
+                        return Ok(MutatingVerdict { matched: false, object: current, operations });
+                    }
+                }
+            }
+            let Some(b) = &bound else { continue };
+            let ops = match m.program.execute(&b.ctx) {
                 Ok(v) => json_patch_ops(&v).map_err(|e| self.common.err(m, e)),
-                Err(e) => Err(self.common.err(m, bound.cause(&m.source, e.to_string()))),
+                Err(e) => Err(self.common.err(m, b.cause(&m.source, e.to_string()))),
             };
             let ops = match ops {
+                Ok(ops) if ops.is_empty() => continue,
                 Ok(ops) => ops,
                 Err(_) if !self.common.fail_closed => continue,
                 Err(e) => return Err(e),
@@ -324,7 +331,10 @@ impl Mutating {
             let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops.clone()))
                 .map_err(|e| self.common.err(m, format!("not a JSON Patch: {e}")))?;
             match json_patch::patch(&mut current, &patch) {
-                Ok(()) => operations.extend(ops),
+                Ok(()) => {
+                    operations.extend(ops);
+                    bound = None;
+                }
                 Err(_) if !self.common.fail_closed => {}
                 Err(e) => return Err(self.common.err(m, format!("the patch does not apply: {e}"))),
             }
