@@ -10,6 +10,7 @@ mod apply;
 mod check;
 mod diff;
 mod export;
+mod fix;
 mod inventory;
 mod map;
 mod plan;
@@ -142,6 +143,10 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Undo what apply wrote, from DIR/journal.json, newest first.
     Rollback(rollback::RollbackArgs),
+    /// Proven patches for every workload: what PSP did to its pods, written into its template,
+    /// and what its target level needs (strategic-merge patches, kustomizations, kubectl patch
+    /// commands); the rest is listed as needing a decision. Exit 1 when something does.
+    Fix(fix::FixArgs),
     /// Which PodSecurityPolicy the admission plugin would choose for each pod or workload of -f,
     /// what it would change, and why the others reject it (cluster: kubeconfig or --inventory).
     Admit(admit::AdmitArgs),
@@ -160,7 +165,7 @@ pub struct CheckArgs {
     pub policy_version: Version,
 }
 
-fn parse_level(s: &str) -> Result<Level, String> {
+pub(crate) fn parse_level(s: &str) -> Result<Level, String> {
     s.parse().map_err(|e: crate::model::level::ParseError| e.to_string())
 }
 
@@ -230,6 +235,7 @@ pub fn run() -> ExitCode {
         Command::Rollback(args) => rollback::run(&cli.global, args, &settings, &mut out),
         Command::Schema(args) => schema::run(&cli.global, args, &settings, &mut out),
         Command::Admit(args) => admit::run(&cli.global, args, &settings, &mut out),
+        Command::Fix(args) => fix::run(&cli.global, args, &settings, &mut out),
     };
     let _ = out.flush();
     match result {

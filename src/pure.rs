@@ -7,6 +7,7 @@
 pub mod decode;
 pub mod discover;
 pub mod evaluate;
+pub mod fix;
 pub mod mapping;
 pub mod model;
 pub mod mutation;

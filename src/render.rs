@@ -5,5 +5,6 @@
 
 pub mod diff;
 pub mod export;
+pub mod fix_files;
 pub mod output;
 pub mod plan_files;

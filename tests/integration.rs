@@ -11,6 +11,7 @@ mod conformance;
 mod diagnostics_cli;
 mod discovery;
 mod fake_api_kubectl;
+mod fix_cli;
 mod input_cli;
 mod kubeconfig_secrets;
 mod live;
