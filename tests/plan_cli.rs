@@ -16,12 +16,21 @@ fn cmd() -> assert_cmd::Command {
     c
 }
 
+/// The files below `dir` (relative paths, `fixes/…` included), without the journal.
 fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "journal.json")
-        .collect();
+    fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), &format!("{name}/"), out);
+            } else if name != "journal.json" {
+                out.push(name);
+            }
+        }
+    }
+    let mut names = Vec::new();
+    walk(dir, "", &mut names);
     names.sort();
     names
 }

@@ -211,12 +211,8 @@ fn refuse_partial_live(inv: &Inventory, allow_partial: bool) -> Result<(), AppEr
 
 /// Writes the files, refusing to replace a different plan without `--force`. The journal of an
 /// apply in progress is never touched.
-fn write_plan_dir(
-    dir: &Path,
-    rendered: &[(&'static str, String)],
-    force: bool,
-) -> Result<(), AppError> {
-    let new_plan = rendered.iter().find(|(n, _)| *n == files::PLAN_JSON).map(|(_, t)| t.as_str());
+fn write_plan_dir(dir: &Path, rendered: &[(String, String)], force: bool) -> Result<(), AppError> {
+    let new_plan = rendered.iter().find(|(n, _)| n == files::PLAN_JSON).map(|(_, t)| t.as_str());
     if dir.exists() && !force {
         match std::fs::read_to_string(dir.join(files::PLAN_JSON)) {
             Ok(old) if Some(old.as_str()) == new_plan => {}
@@ -240,7 +236,7 @@ fn write_plan_dir(
     // Never rewrite a migration directory an apply or rollback is working on.
     let _lock =
         crate::apply::lock::acquire(dir, "plan").map_err(|e| AppError::Usage(e.to_string()))?;
-    let produced: BTreeSet<&str> = rendered.iter().map(|(n, _)| *n).collect();
+    let produced: BTreeSet<&str> = rendered.iter().map(|(n, _)| n.as_str()).collect();
     for stale in
         [files::PSP_BYPASS, files::CLEANUP, files::RESIDUAL_POLICIES, files::MUTATION_POLICIES]
     {
@@ -248,8 +244,14 @@ fn write_plan_dir(
             let _ = std::fs::remove_file(dir.join(stale));
         }
     }
+    // The fixes are the plan's own: an earlier plan's are replaced whole.
+    let _ = std::fs::remove_dir_all(dir.join(files::FIXES_DIR));
     for (file, text) in rendered {
         let path = dir.join(file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| AppError::Usage(format!("cannot create {}: {e}", parent.display())))?;
+        }
         std::fs::write(&path, text)
             .map_err(|e| AppError::Usage(format!("cannot write {}: {e}", path.display())))?;
     }

@@ -142,6 +142,35 @@ pub struct ObjectVerdict {
     /// Upstream's message at the level and version the list is about; empty when it passes.
     pub message: String,
     pub source: String,
+    /// What fixes it (blocking objects only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<FixLink>,
+}
+
+/// How a blocking object is fixed: the patch of the object that creates it, or why a person
+/// must decide.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FixLink {
+    /// The object the patch changes (the workload that creates a pod).
+    pub target: ObjectRef,
+    pub status: FixStatus,
+    /// The patch, relative to the migration directory (`fixes/<namespace>/<kind>-<name>.yaml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Why the level needs a decision.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+/// Whether a proven patch makes a blocking object pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum FixStatus {
+    /// A proven patch makes it pass the audit level.
+    Patched,
+    /// No patch can without a person's decision (a patch may still write what PSP did).
+    NeedsDecision,
 }
 
 /// Whether the input is known to hold everything a namespace's plan depends on.
@@ -354,7 +383,7 @@ pub struct PolicyRow {
 }
 
 /// The whole plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     pub schema_version: &'static str,
@@ -384,6 +413,10 @@ pub struct Plan {
     /// SHA-256 of this plan itself (its canonical JSON with `digest` empty): see
     /// `render::plan_files::plan_digest`.
     pub digest: String,
+    /// The fixes written under `fixes/` (their status is on each blocking object).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub fix_report: crate::fix::FixReport,
 }
 
 /// Name of the non-mutating privileged PSP the bypass step creates.
@@ -414,7 +447,55 @@ fn verdict(obj: &PodObject, level: Level, version: Version) -> ObjectVerdict {
         passes: pss::passes(version, &view),
         message: pss::long_form(&violations),
         source: obj.source.to_string(),
+        fix: None,
     }
+}
+
+/// Computes the fixes for each namespace's audit level and links every blocking object to
+/// the fix of the object that creates it.
+fn plan_fixes(
+    inv: &Inventory,
+    grants: &[crate::discover::rbac::Grant],
+    ns_plans: &mut [NamespacePlan],
+) -> crate::fix::FixReport {
+    let targets: BTreeMap<String, crate::fix::Target> = ns_plans
+        .iter()
+        .filter(|n| !n.exempt)
+        .map(|n| (n.name.clone(), crate::fix::Target { level: n.audit, version: n.audit_version }))
+        .collect();
+    let report = crate::fix::fixes(inv, grants, &|ns| targets.get(ns).copied());
+    let owners = crate::mutation::OwnerIndex::new(inv);
+    let objects: BTreeMap<(&str, &str, &str), &PodObject> =
+        inv.pod_objects.iter().map(|o| ((o.namespace(), o.kind.as_str(), o.name()), o)).collect();
+    for n in ns_plans.iter_mut() {
+        for b in n.blocking.iter_mut().chain(n.dead_objects.iter_mut()) {
+            let Some(o) = objects.get(&(n.name.as_str(), b.kind.as_str(), b.name.as_str())) else {
+                continue;
+            };
+            let target = match owners.resolve(o) {
+                crate::mutation::Owner::Found { workload, .. } => workload,
+                _ => ObjectRef::new(o.kind.as_str(), Some(o.namespace()), o.name()),
+            };
+            let decision = report.needs_decision.iter().find(|d| d.object == target);
+            let patch = report.fixes.iter().find(|f| f.object == target);
+            b.fix = Some(match (decision, patch) {
+                (Some(d), p) => FixLink {
+                    target,
+                    status: FixStatus::NeedsDecision,
+                    file: p.map(|p| format!("fixes/{}", p.file)),
+                    reasons: d.reasons.clone(),
+                },
+                (None, Some(p)) => FixLink {
+                    target,
+                    status: FixStatus::Patched,
+                    file: Some(format!("fixes/{}", p.file)),
+                    reasons: Vec::new(),
+                },
+                (None, None) => continue,
+            });
+        }
+    }
+    report
 }
 
 /// The PSA labels among a namespace's labels.
@@ -847,6 +928,7 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
         &opts.policies,
         &mut findings,
     );
+    let fix_report = plan_fixes(inv, &rbac.grants, &mut ns_plans);
     crate::findings::sort(&mut findings);
     findings.dedup();
     let coverage = if ns_plans.iter().all(|n| n.coverage.status == CoverageStatus::Complete) {
@@ -871,6 +953,7 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Plan {
         findings,
         files: BTreeMap::new(),
         digest: String::new(),
+        fix_report,
     }
 }
 

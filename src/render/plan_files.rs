@@ -16,6 +16,8 @@ pub const RESIDUAL_POLICIES: &str = "0005-residual-policies.yaml";
 pub const MUTATION_POLICIES: &str = "0006-mutation-policies.yaml";
 pub const ADMISSION_CONFIGURATION: &str = "admission-configuration.yaml";
 pub const PLAN_JSON: &str = "plan.json";
+/// The folder of the workload fixes (`psa-migrate fix`'s files).
+pub const FIXES_DIR: &str = "fixes";
 pub const REPORT: &str = "REPORT.md";
 
 /// The label step files, by step number.
@@ -106,7 +108,7 @@ pub fn plan_digest(plan: &Value) -> String {
 
 /// Every file of the migration directory, in a stable order. `plan.json` records the digest of
 /// every other file and its own ([`plan_digest`]).
-pub fn render(plan: &Plan) -> Result<Vec<(&'static str, String)>, RenderError> {
+pub fn render(plan: &Plan) -> Result<Vec<(String, String)>, RenderError> {
     let step_docs = |step| -> Vec<Value> {
         plan.namespaces.iter().filter_map(|n| namespace_manifest(n, step)).collect()
     };
@@ -249,15 +251,20 @@ pub fn render(plan: &Plan) -> Result<Vec<(&'static str, String)>, RenderError> {
     }
     files.push((ADMISSION_CONFIGURATION, admission_configuration(plan)?));
     files.push((REPORT, crate::output::plan::report_markdown(plan)));
+    let mut files: Vec<(String, String)> =
+        files.into_iter().map(|(n, t)| (n.to_owned(), t)).collect();
+    for (name, text) in crate::fix_files::render(&plan.fix_report) {
+        files.push((format!("{FIXES_DIR}/{name}"), text));
+    }
     let mut sealed = plan.clone();
-    sealed.files = files.iter().map(|(n, t)| ((*n).to_owned(), sha256(t.as_bytes()))).collect();
+    sealed.files = files.iter().map(|(n, t)| (n.clone(), sha256(t.as_bytes()))).collect();
     let json_error = |e: serde_json::Error| RenderError { file: PLAN_JSON, message: e.to_string() };
     let value = serde_json::to_value(&sealed).map_err(json_error)?;
     sealed.digest = plan_digest(&value);
     let mut plan_json = serde_json::to_string_pretty(&sealed).map_err(json_error)?;
     plan_json.push('\n');
-    files.push((PLAN_JSON, plan_json));
-    files.sort_by_key(|(n, _)| *n);
+    files.push((PLAN_JSON.to_owned(), plan_json));
+    files.sort();
     Ok(files)
 }
 

@@ -204,10 +204,14 @@ fn recorded_files(value: &Value, path: &str) -> Result<BTreeMap<String, String>,
                 message: format!("files.{name}: expected a \"sha256:<hex>\" string"),
             });
         };
-        // Only plain file names: a plan never records anything outside its directory.
+        // Only relative paths inside the directory (`fixes/<namespace>/…`): a plan never
+        // records anything outside it.
         let plain = !name.is_empty()
             && name != files::PLAN_JSON
-            && Path::new(name).file_name().is_some_and(|f| f == name.as_str());
+            && !name.contains('\\')
+            && Path::new(name)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
         if !plain {
             return Err(PlanFileError::Invalid {
                 path: path.to_owned(),

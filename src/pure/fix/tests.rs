@@ -29,12 +29,12 @@ fn strategic_patch_matches_containers_by_name_and_keeps_only_changes() {
     );
 }
 
-use crate::source::offline::{OfflineOptions, parse_text};
-
+#[cfg(test)]
 fn inventory(yaml: &str) -> Inventory {
     let mut inv = Inventory::default();
     let mut errors = Vec::new();
-    parse_text(yaml, "t.yaml", false, &OfflineOptions::default(), &mut inv, &mut errors);
+    let opts = crate::source::offline::OfflineOptions::default();
+    crate::source::offline::parse_text(yaml, "t.yaml", false, &opts, &mut inv, &mut errors);
     assert!(errors.is_empty(), "{errors:?}");
     inv.sort();
     inv

@@ -267,13 +267,25 @@ pub fn report_markdown(plan: &Plan) -> String {
     }
     residual_section(&mut o, plan);
     o.push_str("\n## Objects to fix\n\nLive objects that fail the audit/warn level; fix them before raising enforce.\n\n");
+    let fr = &plan.fix_report;
+    let _ = writeln!(
+        o,
+        "`fixes/` holds {} proven patches (strategic merge, with a kustomization per namespace \
+         and `fixes/patch-commands.sh`): each makes its object behave as PSP made its pods \
+         behave and pass its namespace's audit level, and the PSP admitting today's pods admits \
+         it unchanged, so it can roll out before any label changes. Objects that need a \
+         decision: {} (`fixes/NEEDS-DECISION.md`).\n",
+        fr.fixes.len(),
+        fr.needs_decision.len()
+    );
     let mut any = false;
     for n in &plan.namespaces {
         for b in &n.blocking {
             any = true;
+            let how = fix_link(b);
             let _ = writeln!(
                 o,
-                "- `{}` {} {}: would violate PodSecurity \"{}:{}\": {}",
+                "- `{}` {} {}: would violate PodSecurity \"{}:{}\": {}{how}",
                 n.name,
                 b.kind,
                 b.name,
@@ -309,12 +321,13 @@ pub fn report_markdown(plan: &Plan) -> String {
         for (n, d) in dead {
             let _ = writeln!(
                 o,
-                "- `{}` {} {} (passes {}): {}",
+                "- `{}` {} {} (passes {}): {}{}",
                 n.name,
                 d.kind,
                 d.name,
                 d.passes,
-                md_escape(&d.message)
+                md_escape(&d.message),
+                fix_link(d)
             );
         }
     }
@@ -337,6 +350,21 @@ pub fn report_markdown(plan: &Plan) -> String {
     }
     o.push_str("\nUndo label steps at any time with `psa-migrate rollback --plan <dir>`.\n");
     o
+}
+
+/// ` — fixed by [file](file) (target)`, ` — needs a decision (target): reasons`, or nothing.
+fn fix_link(v: &crate::plan::ObjectVerdict) -> String {
+    match &v.fix {
+        Some(f) => match (f.status, &f.file) {
+            (crate::plan::FixStatus::Patched, Some(file)) => {
+                format!(" — fixed by [{file}]({file}) ({})", f.target)
+            }
+            _ => {
+                format!(" — needs a decision ({}): {}", f.target, md_escape(&f.reasons.join("; ")))
+            }
+        },
+        None => String::new(),
+    }
 }
 
 /// "Kept by policy" versus "given up", per namespace, and the PSP-to-policy window.
