@@ -77,6 +77,16 @@ fn other_inputs_validate() {
         json_of(&["check", "-f", file.to_str().unwrap(), "--level", "baseline", "-o", "json"]);
     assert_eq!(check["findings"][0]["code"], "input-duplicate-object", "{check}");
     assert_valid("check", &check, "check with a duplicate object");
+    let out = tmp.path().join("fixes");
+    let o = cmd()
+        .args(["fix", "-f", "testdata/clusters/ml-platform", "--level", "restricted", "-o", "json"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let fix: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!fix["fixes"].as_array().unwrap().is_empty());
+    assert_valid("fix", &fix, "fix testdata/clusters/ml-platform");
 }
 
 #[test]
@@ -132,6 +142,7 @@ fn schema_lists_and_prints_without_reading_anything() {
         ("map", "psa-migrate.map/v2"),
         ("plan", "psa-migrate.plan/v2"),
         ("journal", "psa-migrate.journal/v2"),
+        ("fix", "psa-migrate.fix/v1"),
     ] {
         assert!(list.lines().any(|l| l.starts_with(name) && l.contains(version)), "{list}");
         let s: Value = serde_json::from_str(&bare(&["schema", name])).unwrap();
@@ -157,6 +168,7 @@ fn help_snapshots() {
         "apply",
         "rollback",
         "admit",
+        "fix",
         "schema",
     ];
     for sub in subcommands {

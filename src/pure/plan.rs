@@ -253,6 +253,9 @@ pub struct NamespacePlan {
     /// anything).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mutation_policy: Option<ResidualRef>,
+    /// Every blocking object has a proven patch under `fixes/`: once they are applied, enforce
+    /// can be raised to the audit level.
+    pub safe_after_fixes: bool,
 }
 
 /// A PSP restriction the namespace's enforce level does not enforce.
@@ -494,6 +497,11 @@ fn plan_fixes(
                 (None, None) => continue,
             });
         }
+        n.safe_after_fixes = !n.blocking.is_empty()
+            && n.enforce < n.audit
+            && n.blocking
+                .iter()
+                .all(|b| b.fix.as_ref().is_some_and(|f| f.status == FixStatus::Patched));
     }
     report
 }
@@ -741,6 +749,7 @@ fn plan_namespace(
         dropped_controls: Vec::new(),
         residual_policy: None,
         mutation_policy: None,
+        safe_after_fixes: false,
     }
 }
 

@@ -66,7 +66,7 @@ fn generate<T: JsonSchema>() -> Schema {
 }
 
 /// Every published document, in the order `psa-migrate schema --list` prints them.
-pub const DOCUMENTS: [Document; 6] = [
+pub const DOCUMENTS: [Document; 7] = [
     Document {
         name: "check",
         schema_version: CHECK_SCHEMA_VERSION,
@@ -98,6 +98,12 @@ pub const DOCUMENTS: [Document; 6] = [
         generate: generate::<AdmitReport>,
     },
     Document {
+        name: "fix",
+        schema_version: crate::fix::FIX_SCHEMA_VERSION,
+        about: "psa-migrate fix -o json",
+        generate: generate::<crate::fix::FixReport>,
+    },
+    Document {
         name: "journal",
         schema_version: JOURNAL_SCHEMA_VERSION,
         about: "psa-migrate apply: DIR/journal.json",
@@ -120,7 +126,8 @@ mod tests {
             let s = d.schema();
             assert_eq!(s["$schema"], "https://json-schema.org/draft/2020-12/schema", "{}", d.name);
             assert_eq!(s["properties"]["schemaVersion"]["const"], d.schema_version, "{}", d.name);
-            assert!(d.schema_version.ends_with("/v2"), "{}", d.schema_version);
+            let prefix = format!("psa-migrate.{}/v", d.name);
+            assert!(d.schema_version.starts_with(&prefix), "{}", d.schema_version);
             let required = s["required"].as_array().unwrap();
             assert!(required.iter().any(|r| r == "schemaVersion"), "{}", d.name);
         }

@@ -209,9 +209,7 @@ fn recorded_files(value: &Value, path: &str) -> Result<BTreeMap<String, String>,
         let plain = !name.is_empty()
             && name != files::PLAN_JSON
             && !name.contains('\\')
-            && Path::new(name)
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            && Path::new(name).components().all(|c| matches!(c, std::path::Component::Normal(_)));
         if !plain {
             return Err(PlanFileError::Invalid {
                 path: path.to_owned(),

@@ -54,6 +54,19 @@ pub fn render(w: &mut dyn Write, plan: &Plan, dir: &str, format: Format) -> io::
                 count(blocking, "object", "objects"),
                 count(plan.findings.len(), "finding", "findings"),
             )?;
+            let safe: Vec<String> = plan
+                .namespaces
+                .iter()
+                .filter(|n| n.safe_after_fixes)
+                .map(|n| format!("{} ({})", n.name, n.audit))
+                .collect();
+            if !safe.is_empty() {
+                writeln!(
+                    w,
+                    "Safe to tighten once the patches in {dir}/fixes are applied: {}.",
+                    safe.join(", ")
+                )?;
+            }
             for line in warnings(plan) {
                 writeln!(w, "{line}")?;
             }
@@ -297,6 +310,20 @@ pub fn report_markdown(plan: &Plan) -> String {
     }
     if !any {
         o.push_str("None.\n");
+    }
+    let safe: Vec<String> = plan
+        .namespaces
+        .iter()
+        .filter(|n| n.safe_after_fixes)
+        .map(|n| format!("`{}` (enforce `{}`)", n.name, n.audit))
+        .collect();
+    if !safe.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nSafe to tighten once their fixes are applied (every blocking object has a proven \
+             patch): {}.",
+            safe.join(", ")
+        );
     }
     let upgrades: Vec<_> = plan
         .namespaces
