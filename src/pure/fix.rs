@@ -302,6 +302,26 @@ fn fix_one(
             "its live pods also run {}, which a webhook injects: their fix belongs to the injector",
             injected.join(", ")
         ));
+        // Future pods are the template plus what is injected.
+        if let (Some(t), Some(pod)) = (target.filter(|_| decision.is_none()), pods.first()) {
+            let mut future = hardened.clone();
+            for c in pod.spec.init_containers.iter().filter(|c| injected.contains(&c.name)) {
+                future.spec.init_containers.push(c.clone());
+            }
+            for c in pod.spec.containers.iter().filter(|c| injected.contains(&c.name)) {
+                future.spec.containers.push(c.clone());
+            }
+            let failing = violations(&future, t);
+            if !failing.is_empty() {
+                let what: Vec<String> = failing.iter().map(describe).collect();
+                notes.push(format!(
+                    "with the injected containers its pods still fail {}:{}: {}",
+                    t.level,
+                    t.version,
+                    what.join(", ")
+                ));
+            }
+        }
     }
     let fix = Fix {
         object: ObjectRef::new(o.kind.as_str(), Some(o.namespace()), o.name()),

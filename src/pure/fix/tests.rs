@@ -210,4 +210,7 @@ spec:
     assert_eq!(r.fixes.len(), 1, "{r:?}");
     assert_eq!(r.fixes[0].injected, ["istio-proxy"]);
     assert!(r.fixes[0].notes.iter().any(|n| n.contains("belongs to the injector")));
+    // The injected sidecar sets nothing: the pods the template makes still fail restricted.
+    let still = r.fixes[0].notes.iter().find(|n| n.contains("still fail")).unwrap();
+    assert!(still.contains("restricted:latest") && still.contains("istio-proxy"), "{still}");
 }
