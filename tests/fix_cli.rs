@@ -160,6 +160,21 @@ fn fix_follows_the_plan_and_writes_its_files() {
         decisions.contains("## Deployment inference/model-server-canary (baseline:latest)"),
         "{decisions}"
     );
+    // Markdown: each patch with why, then the decisions.
+    let md = cmd()
+        .args(["fix", "-f", "testdata/clusters/ml-platform", "--plan", "migrations/ml-platform"])
+        .args(["-o", "markdown", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.starts_with("# Fixes\n"), "{md}");
+    assert!(
+        md.contains("  - `spec.containers[retrain].securityContext.runAsNonRoot` = `true` (what PSP ml-workload-psp set)"),
+        "{md}"
+    );
+    assert!(md.contains("\n## Objects that need a decision\n"), "{md}");
+    assert!(md.contains("\n### Deployment inference/model-server-canary"), "{md}");
     // A plan directory that is not one is a usage error.
     cmd()
         .args(["fix", "-f", "testdata/clusters/ml-platform", "--plan", "testdata", "--out"])

@@ -284,6 +284,38 @@ fn cli_check_and_export_match_offline_for_every_cluster() {
     }
 }
 
+/// `fix` reads the cluster as it reads files: the same report and the same patch files.
+#[test]
+fn cli_fix_matches_offline_for_every_cluster() {
+    for dir in clusters() {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let live = start(fake(&dir));
+        let tmp = tempfile::tempdir().unwrap();
+        let (live_out, offline_out) = (tmp.path().join("live"), tmp.path().join("offline"));
+        let l = cli(&live)
+            .args(["fix", "-o", "json", "-q", "--level", "restricted", "--out"])
+            .arg(&live_out)
+            .output()
+            .unwrap();
+        let o = offline_cli()
+            .args(["fix", "-o", "json", "--level", "restricted", "--out"])
+            .arg(&offline_out)
+            .arg("-f")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(l.status.code(), o.status.code(), "{name}: {}", stderr(&l));
+        assert!(matches!(l.status.code(), Some(0 | 1)), "{name}: {}", stderr(&l));
+        assert_eq!(without_sources(&l.stdout), without_sources(&o.stdout), "{name}: fix differs");
+        let report = without_sources(&o.stdout);
+        for f in report["fixes"].as_array().unwrap() {
+            let file = f["file"].as_str().unwrap();
+            let read = |d: &Path| std::fs::read_to_string(d.join(file)).unwrap();
+            assert_eq!(read(&live_out), read(&offline_out), "{name}: {file} differs");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Faults.
 

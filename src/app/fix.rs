@@ -92,7 +92,8 @@ pub fn run(
     match settings.format {
         Format::Json => output::write_json(out, &report)?,
         Format::Yaml => output::write_yaml(out, &report)?,
-        Format::Text | Format::Markdown => {
+        Format::Markdown => out.write_all(crate::fix_files::markdown(&report).as_bytes())?,
+        Format::Text => {
             for f in &report.fixes {
                 writeln!(out, "fix     {} → {}", f.object, args.out.join(&f.file).display())?;
             }

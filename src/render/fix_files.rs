@@ -97,6 +97,39 @@ pub fn render(report: &FixReport) -> Vec<(String, String)> {
         files.push((format!("{ns}/kustomization.yaml"), text));
     }
     files.push((PATCH_COMMANDS.to_owned(), commands));
+    files.push((NEEDS_DECISION.to_owned(), needs_decision_markdown(report)));
+    files.sort();
+    files
+}
+
+/// The report as Markdown (`fix -o markdown`): each patch and why, then the decisions.
+pub fn markdown(report: &FixReport) -> String {
+    let mut md = String::from("# Fixes\n\n");
+    if report.fixes.is_empty() {
+        md.push_str("None.\n");
+    }
+    for f in &report.fixes {
+        let _ = writeln!(md, "- **{}** → `{}`", f.object, f.file);
+        for x in &f.fields {
+            let why = match x.kind {
+                FixKind::Behaviour => format!("what PSP {} set", x.psp.as_deref().unwrap_or("?")),
+                FixKind::Level => x.check.clone().unwrap_or_default(),
+            };
+            let _ = writeln!(md, "  - `{}` = `{}` ({why})", x.field, x.value);
+        }
+        for n in &f.notes {
+            let _ = writeln!(md, "  - note: {n}");
+        }
+    }
+    md.push('\n');
+    md.push_str(
+        &needs_decision_markdown(report).replacen("# ", "## ", 1).replace("\n## ", "\n### "),
+    );
+    md
+}
+
+/// `NEEDS-DECISION.md`: each object, its reasons and the options.
+fn needs_decision_markdown(report: &FixReport) -> String {
     let mut md = String::from("# Objects that need a decision\n\n");
     if report.needs_decision.is_empty() {
         md.push_str("None: every object that fails its level has a proven patch.\n");
@@ -119,7 +152,5 @@ pub fn render(report: &FixReport) -> Vec<(String, String)> {
         }
         md.push('\n');
     }
-    files.push((NEEDS_DECISION.to_owned(), md));
-    files.sort();
-    files
+    md
 }
