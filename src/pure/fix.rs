@@ -186,7 +186,9 @@ fn admitting<'a>(
     psps: &[&'a PodSecurityPolicy],
     grants: &[Grant],
 ) -> Option<&'a PodSecurityPolicy> {
-    let observed: BTreeSet<&str> = pods.iter().filter_map(|p| p.admitting_psp()).collect();
+    // A bare pod names its own; a workload's pods name theirs.
+    let observed: BTreeSet<&str> =
+        pods.iter().copied().chain([o]).filter_map(|p| p.admitting_psp()).collect();
     if let Some(p) = observed.iter().find_map(|n| psps.iter().find(|p| p.metadata.name == *n)) {
         return Some(p);
     }
