@@ -175,6 +175,15 @@ fn fix_follows_the_plan_and_writes_its_files() {
     );
     assert!(md.contains("\n## Objects that need a decision\n"), "{md}");
     assert!(md.contains("\n### Deployment inference/model-server-canary"), "{md}");
+    // Input that cannot be read writes nothing.
+    let none = tmp.path().join("none");
+    cmd()
+        .args(["fix", "-f", "testdata/no-such-dir", "--level", "restricted", "--out"])
+        .arg(&none)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("testdata/no-such-dir: cannot read"));
+    assert!(!none.exists());
     // A plan directory that is not one is a usage error.
     cmd()
         .args(["fix", "-f", "testdata/clusters/ml-platform", "--plan", "testdata", "--out"])

@@ -88,6 +88,12 @@ pub fn run(
         None => fixed,
     };
     let report = fix::fixes(&inv, &grants, &target);
+    // Input that could not be read (exit 2) writes nothing: patches for part of it would read as
+    // the whole.
+    let code = sink.exit_code(None);
+    if code == exit::ERROR {
+        return Ok(code);
+    }
     write_fix_files(&args.out, &report)?;
     match settings.format {
         Format::Json => output::write_json(out, &report)?,
@@ -110,6 +116,5 @@ pub fn run(
             )?;
         }
     }
-    let code = sink.exit_code(None);
     Ok(if code == exit::CLEAN && !report.needs_decision.is_empty() { exit::FINDINGS } else { code })
 }
