@@ -32,9 +32,9 @@ use crate::model::pod::{
 };
 use crate::model::psp::PodSecurityPolicy;
 use crate::mutation::{Owner, OwnerIndex};
-use crate::simulate::inventory::{default_requester, sim_pod};
+use crate::simulate::inventory::{decide_for, default_requester, sim_pod};
 use crate::simulate::user::UserRule;
-use crate::simulate::{Outcome, SimPod, admit, decide, usable_psps};
+use crate::simulate::{Outcome, SimPod, admit};
 
 /// The schema version of `fix -o json`.
 pub const FIX_SCHEMA_VERSION: &str = "psa-migrate.fix/v1";
@@ -51,7 +51,7 @@ pub struct Target {
 }
 
 /// Why a field is set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum FixKind {
     /// What PSP did to the object's pods, written into the object.
@@ -192,9 +192,7 @@ fn admitting<'a>(
     if let Some(p) = observed.iter().find_map(|n| psps.iter().find(|p| p.metadata.name == *n)) {
         return Some(p);
     }
-    let requester = default_requester(o);
-    let usable = usable_psps(grants, psps, o.namespace(), o.spec.service_account(), &requester);
-    let d = decide(psps, &usable, &sim_pod(o));
+    let d = decide_for(psps, grants, o, &default_requester(o));
     d.psp.and_then(|n| psps.iter().find(|p| p.metadata.name == n).copied())
 }
 
@@ -366,7 +364,7 @@ fn admits_unchanged(p: &PodSecurityPolicy, pod: &SimPod) -> Vec<String> {
 }
 
 /// `<namespace>/<kind>-<name>.yaml`.
-pub fn file_name(o: &PodObject) -> String {
+fn file_name(o: &PodObject) -> String {
     format!("{}/{}-{}.yaml", o.namespace(), o.kind.as_str().to_ascii_lowercase(), o.name())
 }
 
