@@ -335,6 +335,23 @@ pub fn exit_code(diagnostics: &Diagnostics, fail_on: Severity) -> u8 {
 /// (`no objects passed`), as in kubectl. A fatal diagnostic (input that could not be read)
 /// makes the run exit 2 at the end. A cluster that no longer serves PSPs is a notice, not an
 /// error.
+/// Writes rendered files below `dir` (relative paths; their folders are created).
+pub(crate) fn write_files(
+    dir: &std::path::Path,
+    files: &[(String, String)],
+) -> Result<(), AppError> {
+    for (name, text) in files {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| AppError::Usage(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        std::fs::write(&path, text)
+            .map_err(|e| AppError::Usage(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
 pub fn load_inventory(g: &GlobalArgs) -> Result<(Inventory, Sink), AppError> {
     load_inventory_needing(g, &|_| true)
 }

@@ -145,6 +145,16 @@ fn fix_follows_the_plan_and_writes_its_files() {
     let cron = fixes.iter().find(|f| f["object"]["name"] == "nightly-retrain").unwrap();
     assert_eq!(cron["fields"][0]["psp"], "ml-workload-psp");
     assert_eq!(cron["fields"][0]["kind"], "behaviour");
+    // A CronJob's Jobs are fixed through the CronJob; a Job of its own carries the note.
+    let named = |n: &str| {
+        fixes
+            .iter()
+            .chain(report["needsDecision"].as_array().unwrap())
+            .any(|f| f["object"]["name"] == n)
+    };
+    assert!(!named("nightly-retrain-28594200") && named("nightly-retrain"));
+    let job = fixes.iter().find(|f| f["object"]["name"] == "train-bert-finetune-7").unwrap();
+    assert!(job["notes"].to_string().contains("a Job's pod template is immutable"), "{job}");
     for f in fixes {
         let file = out.join(f["file"].as_str().unwrap());
         let text = std::fs::read_to_string(&file).unwrap();

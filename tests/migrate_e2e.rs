@@ -999,19 +999,12 @@ fn steps_6_then_5_create_the_policies_and_rollback_deletes_them() {
     assert!(!residual.iter().chain(&mutation).any(exists));
 }
 
-#[test]
-fn step_5_refused_where_the_api_is_not_served() {
-    let env = start_at("1.27", Faults::none());
+/// `apply` with `args` on a server of `version` refuses with `message`, writing nothing.
+fn refused_where_not_served(version: &str, args: &[&str], message: &str) {
+    let env = start_at(version, Faults::none());
     let writes = env.api.writes();
-    let out = env.expect(&["apply", "--step", "5", "--yes", "--force"], 2);
-    assert!(
-        stderr(&out).contains(
-            "refusing step 5: the server does not serve admissionregistration.k8s.io/v1 \
-             validatingadmissionpolicies; ValidatingAdmissionPolicy v1 needs Kubernetes 1.30"
-        ),
-        "{}",
-        stderr(&out)
-    );
+    let out = env.expect(args, 2);
+    assert!(stderr(&out).contains(message), "{}", stderr(&out));
     assert_eq!(env.api.writes(), writes, "nothing written");
     assert!(
         !env.plan.join("journal.json").exists() || entries(&env.journal(), "create").is_empty()
@@ -1019,18 +1012,22 @@ fn step_5_refused_where_the_api_is_not_served() {
 }
 
 #[test]
+fn step_5_refused_where_the_api_is_not_served() {
+    refused_where_not_served(
+        "1.27",
+        &["apply", "--step", "5", "--yes", "--force"],
+        "refusing step 5: the server does not serve admissionregistration.k8s.io/v1 \
+         validatingadmissionpolicies; ValidatingAdmissionPolicy v1 needs Kubernetes 1.30",
+    );
+}
+
+#[test]
 fn step_6_refused_where_the_api_is_not_served() {
     // 1.30 serves ValidatingAdmissionPolicy v1 but no MutatingAdmissionPolicy v1.
-    let env = start_at("1.30", Faults::none());
-    let writes = env.api.writes();
-    let out = env.expect(&["apply", "--step", "6", "--yes"], 2);
-    assert!(
-        stderr(&out).contains(
-            "refusing step 6: the server does not serve admissionregistration.k8s.io/v1 \
-             mutatingadmissionpolicies; MutatingAdmissionPolicy v1 needs Kubernetes 1.36"
-        ),
-        "{}",
-        stderr(&out)
+    refused_where_not_served(
+        "1.30",
+        &["apply", "--step", "6", "--yes"],
+        "refusing step 6: the server does not serve admissionregistration.k8s.io/v1 \
+         mutatingadmissionpolicies; MutatingAdmissionPolicy v1 needs Kubernetes 1.36",
     );
-    assert_eq!(env.api.writes(), writes, "nothing written");
 }

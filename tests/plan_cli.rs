@@ -344,3 +344,50 @@ fn residual_policies_follow_the_policy_version_and_actions() {
         .code(2)
         .stderr(predicates::str::contains("deny and warn cannot be combined"));
 }
+
+/// The committed demo plan (kept up to date by the test above) links each blocking and dead
+/// object to the patch of the object that creates it, or to its decision; and the classic
+/// `ml-workload-psp` is kept by `enforce: baseline` plus its residual policy.
+#[test]
+fn the_demo_plan_links_objects_to_their_fixes_and_keeps_the_classic_psp() {
+    let dir = repo().join("migrations/ml-platform");
+    let plan = plan_json(&dir);
+    let ns = |name: &str| {
+        plan["namespaces"].as_array().unwrap().iter().find(|n| n["name"] == name).unwrap().clone()
+    };
+    let pipelines = ns("data-pipelines");
+    assert_eq!(pipelines["safeAfterFixes"], true);
+    let fix = &pipelines["blocking"][0]["fix"];
+    assert_eq!(fix["status"], "patched");
+    assert_eq!(fix["target"]["kind"], "Deployment");
+    let file = fix["file"].as_str().unwrap();
+    assert!(dir.join(file).is_file() && plan["files"].get(file).is_some(), "{file}");
+    let inference = ns("inference");
+    assert_eq!(inference["safeAfterFixes"], false);
+    let canary = inference["deadObjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "model-server-canary")
+        .unwrap();
+    assert_eq!(canary["fix"]["status"], "needsDecision");
+    assert!(canary["fix"]["reasons"][0].as_str().unwrap().starts_with("hostPorts:"));
+    let report = std::fs::read_to_string(dir.join("REPORT.md")).unwrap();
+    assert!(report.contains(&format!("fixed by [{file}]({file})")), "{report}");
+    // ml-workload-psp: baseline, plus a residual policy for its volume list and non-root rule.
+    let ml = ns("ml-workloads");
+    assert_eq!(ml["enforce"], "baseline");
+    let name = ml["residualPolicy"]["policy"].as_str().unwrap();
+    let policy = plan["admissionPolicies"]["validating"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "ValidatingAdmissionPolicy" && o["metadata"]["name"] == name)
+        .unwrap();
+    let messages = policy["spec"]["validations"].to_string();
+    for what in
+        ["volume types: not allowed by `volumes`", "running as root: not allowed by `runAsUser`"]
+    {
+        assert!(messages.contains(what) && messages.contains("ml-workload-psp"), "{messages}");
+    }
+}

@@ -271,14 +271,6 @@ fn check_cleanup(
     Ok(())
 }
 
-/// Whether plan.json seals `file` (a step file the plan wrote).
-fn plan_records_file(dir: &std::path::Path, file: &str) -> bool {
-    std::fs::read_to_string(dir.join(crate::render::plan_files::PLAN_JSON))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|v| v["files"].get(file).is_some())
-}
-
 /// Steps 5 and 6 need a server that serves the policies' API version: refuse before any write.
 fn check_policies_served(
     rt: &tokio::runtime::Runtime,
@@ -354,7 +346,7 @@ pub fn run(
     // residual policies judge pods that PSP used to mutate.
     for step in [3, 6, 5].into_iter().filter(|s| steps.contains(s)) {
         let file = crate::render::plan_files::step_file(step).unwrap_or_default();
-        let recorded = plan_records_file(dir, file);
+        let recorded = plan.records(file);
         if step == 5 && !recorded {
             return Err(AppError::Usage(
                 "this plan has no step 5: its input holds no PodSecurityPolicy, or its policy \
@@ -401,7 +393,7 @@ pub fn run(
         && !steps.contains(&6)
         && !mutation_applied
         && !args.force
-        && plan_records_file(dir, crate::render::plan_files::MUTATION_POLICIES)
+        && plan.records(crate::render::plan_files::MUTATION_POLICIES)
     {
         return Err(AppError::Usage(
             "refusing step 5 before step 6: without the mutation policies, the residual policies \

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::app::{
-    AppError, GlobalArgs, Settings, exit, load_inventory, parse_level, parse_version,
+    AppError, GlobalArgs, Settings, exit, load_inventory, parse_level, parse_version, write_files,
 };
-use crate::fix::{self, FixReport, Target};
+use crate::fix::{self, Target};
 use crate::model::level::{Level, Version};
 use crate::output::{self, Format};
 
@@ -56,20 +56,6 @@ fn plan_targets(dir: &Path) -> Result<BTreeMap<String, Target>, AppError> {
     Ok(out)
 }
 
-/// Writes the files of a fixes directory (creating its namespace folders).
-pub fn write_fix_files(dir: &Path, report: &FixReport) -> Result<(), AppError> {
-    for (name, text) in crate::fix_files::render(report) {
-        let path = dir.join(&name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| AppError::Usage(format!("cannot create {}: {e}", parent.display())))?;
-        }
-        std::fs::write(&path, text)
-            .map_err(|e| AppError::Usage(format!("cannot write {}: {e}", path.display())))?;
-    }
-    Ok(())
-}
-
 pub fn run(
     g: &GlobalArgs,
     args: &FixArgs,
@@ -94,7 +80,7 @@ pub fn run(
     if code == exit::ERROR {
         return Ok(code);
     }
-    write_fix_files(&args.out, &report)?;
+    write_files(&args.out, &crate::fix_files::render(&report))?;
     match settings.format {
         Format::Json => output::write_json(out, &report)?,
         Format::Yaml => output::write_yaml(out, &report)?,

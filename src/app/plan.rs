@@ -246,14 +246,5 @@ fn write_plan_dir(dir: &Path, rendered: &[(String, String)], force: bool) -> Res
     }
     // The fixes are the plan's own: an earlier plan's are replaced whole.
     let _ = std::fs::remove_dir_all(dir.join(files::FIXES_DIR));
-    for (file, text) in rendered {
-        let path = dir.join(file);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| AppError::Usage(format!("cannot create {}: {e}", parent.display())))?;
-        }
-        std::fs::write(&path, text)
-            .map_err(|e| AppError::Usage(format!("cannot write {}: {e}", path.display())))?;
-    }
-    Ok(())
+    crate::app::write_files(dir, rendered)
 }

@@ -136,13 +136,14 @@ pub struct FixReport {
 /// The objects a fix targets: controller templates without an owner that creates them, and
 /// bare pods. Jobs of a CronJob and ReplicaSets of a Deployment are fixed through their owner.
 fn is_target(o: &PodObject) -> bool {
-    let owned = o.meta.controller().is_some_and(|c| {
-        matches!(
+    match o.meta.controller() {
+        None => true,
+        Some(_) if o.kind == PodKind::Pod => false,
+        Some(c) => !matches!(
             (o.kind, c.kind.as_str()),
             (PodKind::ReplicaSet, "Deployment") | (PodKind::Job, "CronJob")
-        ) || (o.kind == PodKind::Pod)
-    });
-    !owned
+        ),
+    }
 }
 
 /// Computes the fixes of every target object. `target` gives a namespace's level and version

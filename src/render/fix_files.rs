@@ -97,7 +97,7 @@ pub fn render(report: &FixReport) -> Vec<(String, String)> {
         files.push((format!("{ns}/kustomization.yaml"), text));
     }
     files.push((PATCH_COMMANDS.to_owned(), commands));
-    files.push((NEEDS_DECISION.to_owned(), needs_decision_markdown(report)));
+    files.push((NEEDS_DECISION.to_owned(), needs_decision_markdown(report, 1)));
     files.sort();
     files
 }
@@ -122,20 +122,19 @@ pub fn markdown(report: &FixReport) -> String {
         }
     }
     md.push('\n');
-    md.push_str(
-        &needs_decision_markdown(report).replacen("# ", "## ", 1).replace("\n## ", "\n### "),
-    );
+    md.push_str(&needs_decision_markdown(report, 2));
     md
 }
 
-/// `NEEDS-DECISION.md`: each object, its reasons and the options.
-fn needs_decision_markdown(report: &FixReport) -> String {
-    let mut md = String::from("# Objects that need a decision\n\n");
+/// `NEEDS-DECISION.md`: each object, its reasons and the options, headed at `depth`.
+fn needs_decision_markdown(report: &FixReport, depth: usize) -> String {
+    let (h, sub) = ("#".repeat(depth), "#".repeat(depth + 1));
+    let mut md = format!("{h} Objects that need a decision\n\n");
     if report.needs_decision.is_empty() {
         md.push_str("None: every object that fails its level has a proven patch.\n");
     }
     for d in &report.needs_decision {
-        let _ = writeln!(md, "## {} ({})\n", d.object, d.level);
+        let _ = writeln!(md, "{sub} {} ({})\n", d.object, d.level);
         for r in &d.reasons {
             let _ = writeln!(md, "- {r}");
         }

@@ -51,6 +51,16 @@ pub struct PlanFile {
     pub namespaces: Vec<PlanNamespace>,
     #[serde(default)]
     pub cleanup: PlanCleanup,
+    /// The files the plan wrote, with their digests (verified by [`load`]).
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+}
+
+impl PlanFile {
+    /// Whether the plan wrote `file` (a step file a policy version may leave out).
+    pub fn records(&self, file: &str) -> bool {
+        self.files.contains_key(file)
+    }
 }
 
 /// How much of a namespace the plan's input covered.

@@ -82,7 +82,7 @@ impl Common {
         CelError { policy: self.name.clone(), location: c.location.clone(), message }
     }
 
-    /// Compiles the shared parts; returns them with a compiler for the kind's own expressions.
+    /// Compiles the shared parts: match conditions and variables.
     fn compile(policy: &Value) -> Result<Common, CelError> {
         let name = policy["metadata"]["name"].as_str().unwrap_or_default().to_owned();
         let spec = &policy["spec"];
@@ -190,6 +190,7 @@ fn compile(policy: &str, location: String, source: &Value) -> Result<Compiled, C
 pub struct Validating {
     common: Common,
     validations: Vec<(Compiled, String)>,
+    env: Arc<Env>,
 }
 
 impl Validating {
@@ -205,7 +206,7 @@ impl Validating {
                 .map_or_else(|| format!("failed expression: {}", c.source), str::to_owned);
             validations.push((c, message));
         }
-        Ok(Validating { common, validations })
+        Ok(Validating { common, validations, env: Arc::new(Env::stdlib()) })
     }
 
     /// Evaluates the policy on one request.
@@ -216,7 +217,7 @@ impl Validating {
         namespace_object: &Value,
         request: &Request,
     ) -> Result<ValidatingVerdict, CelError> {
-        let env = Arc::new(Env::stdlib());
+        let env = self.env.clone();
         let Some(bound) =
             self.common.context(env, object, old_object, namespace_object, request)?
         else {
@@ -533,6 +534,57 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.location, "spec.paramKind");
+    }
+
+    fn mutating(spec: Value) -> Mutating {
+        Mutating::compile(&policy(spec)).unwrap()
+    }
+
+    #[test]
+    fn json_patch_mutations_apply_in_order_each_seeing_the_last() {
+        let m = mutating(json!({
+            "variables": [{"name": "hasSc", "expression": "has(object.spec.securityContext)"}],
+            "mutations": [
+                {"patchType": "JSONPatch", "jsonPatch": {"expression":
+                    "variables.hasSc ? [] : [JSONPatch{op: 'add', path: '/spec/securityContext', value: {}}]"}},
+                {"patchType": "JSONPatch", "jsonPatch": {"expression":
+                    "variables.hasSc ? [JSONPatch{op: 'add', path: '/spec/securityContext/runAsNonRoot', value: true}] : []"}},
+            ],
+        }));
+        let pod = json!({"spec": {"containers": [{"name": "a"}]}});
+        let v = m.evaluate(&pod, &json!({}), &req(&[])).unwrap();
+        assert!(v.matched);
+        assert_eq!(v.object["spec"]["securityContext"], json!({"runAsNonRoot": true}));
+        assert_eq!(v.operations.len(), 2);
+    }
+
+    #[test]
+    fn bad_mutations_follow_the_failure_policy() {
+        let spec = |fp: &str| {
+            json!({
+                "failurePolicy": fp,
+                "mutations": [{"patchType": "JSONPatch", "jsonPatch": {"expression":
+                    "[JSONPatch{op: 'replace', path: '/spec/missing/x', value: 1}]"}}],
+            })
+        };
+        let pod = json!({"spec": {}});
+        let e = mutating(spec("Fail")).evaluate(&pod, &json!({}), &req(&[])).err().unwrap();
+        assert!(e.message.contains("the patch does not apply"), "{e}");
+        let v = mutating(spec("Ignore")).evaluate(&pod, &json!({}), &req(&[])).unwrap();
+        assert_eq!(v.object, pod);
+        let e = Mutating::compile(&policy(json!({"mutations": [
+            {"patchType": "ApplyConfiguration", "applyConfiguration": {"expression": "Object{}"}},
+        ]})))
+        .err()
+        .unwrap();
+        assert_eq!(e.location, "spec.mutations[0].patchType");
+        let e =
+            mutating(json!({"mutations": [{"patchType": "JSONPatch", "jsonPatch": {"expression":
+            "[JSONPatch{op: 'add', path: 1, value: 1}]"}}]}))
+            .evaluate(&pod, &json!({}), &req(&[]))
+            .err()
+            .unwrap();
+        assert!(e.message.contains("string for field path"), "{e}");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::policy::api;
 use crate::policy::controls::{self, View, annotation, has_path, lit, lit_list, profile_of};
 use crate::policy::residual::{
     MANAGED_BY, PolicyOptions, Usable, declare_controls, groups, lower_first, namespace_selector,
-    not_masters, variable_names,
+    policy_object, variable_names,
 };
 use crate::simulate::group::GroupRule;
 use crate::simulate::provider::Strategies;
@@ -344,9 +344,17 @@ fn mutates(ds: &[Fill]) -> String {
 
 /// Whether a PSP fills in anything but the copy of a seccomp field into its annotation (the
 /// one default every PSP has); a group whose PSPs have nothing else gets no policy.
-fn has_real_defaults(ds: &[Fill], psp: &PodSecurityPolicy) -> bool {
-    let seccomp_default = crate::simulate::seccomp::SeccompRules::from_psp(psp).default;
-    !seccomp_default.is_empty() || ds.iter().any(|d| d.field != SECCOMP_POD_ANNOTATION)
+fn has_real_defaults(p: &Picked) -> bool {
+    !p.st.seccomp.default.is_empty() || p.fills.iter().any(|d| d.field != SECCOMP_POD_ANNOTATION)
+}
+
+/// A usable PSP of a group whose strategies build (one that cannot be built admits nothing,
+/// so it never gives defaults), with what it fills in.
+struct Picked<'a> {
+    usable: &'a Usable,
+    psp: &'a PodSecurityPolicy,
+    st: Strategies,
+    fills: Vec<Fill>,
 }
 
 /// The mutation policies for `namespaces` (sorted), when the target version serves them.
@@ -361,19 +369,20 @@ pub fn mutation_policies(
         psps.iter().map(|p| (p.metadata.name.as_str(), *p)).collect();
     let mut out = Vec::new();
     for (usable, namespaces) in groups(psps, grants, namespaces) {
-        let picked: Vec<(&Usable, &PodSecurityPolicy, Strategies)> = usable
+        let picked: Vec<Picked> = usable
             .iter()
-            .filter_map(|u| {
-                let p = by_name.get(u.psp.as_str())?;
-                Some((u, *p, Strategies::new(p).ok()?))
+            .filter_map(|usable| {
+                let psp = *by_name.get(usable.psp.as_str())?;
+                let st = Strategies::new(psp).ok()?;
+                let fills = defaults(psp, &st);
+                Some(Picked { usable, psp, st, fills })
             })
             .collect();
-        let ds: Vec<Vec<Fill>> = picked.iter().map(|(_, p, st)| defaults(p, st)).collect();
-        if !picked.iter().zip(&ds).any(|((_, p, _), d)| has_real_defaults(d, p)) {
+        if !picked.iter().any(has_real_defaults) {
             continue;
         }
         let name = format!("psa-migrate-defaults-{}", namespaces[0]);
-        let policy = build_policy(&name, served.api_version, &usable, &picked, &ds);
+        let policy = build_policy(&name, served.api_version, &picked);
         let binding = json!({
             "apiVersion": served.api_version,
             "kind": "MutatingAdmissionPolicyBinding",
@@ -392,13 +401,7 @@ pub fn mutation_policies(
     out
 }
 
-fn build_policy(
-    name: &str,
-    api_version: &str,
-    usable: &[Usable],
-    picked: &[(&Usable, &PodSecurityPolicy, Strategies)],
-    ds: &[Vec<Fill>],
-) -> Value {
+fn build_policy(name: &str, api_version: &str, picked: &[Picked]) -> Value {
     let mut variables: Vec<Value> = controls::shared_variables()
         .into_iter()
         .map(|(n, e)| json!({"name": n, "expression": e}))
@@ -427,15 +430,14 @@ fn build_policy(
             ),
         }));
     }
-    let all: Vec<String> = usable.iter().map(|u| u.psp.clone()).collect();
+    let all: Vec<String> = picked.iter().map(|p| p.usable.psp.clone()).collect();
     let vars = variable_names(&all);
     let mut unchanged = Vec::new();
     let mut defaulted = Vec::new();
     let mut mutations = Vec::new();
-    for ((u, var), (picked, d)) in usable.iter().zip(&vars).zip(picked.iter().zip(ds)) {
-        debug_assert_eq!(u.psp, picked.0.psp);
+    for (p, var) in picked.iter().zip(&vars) {
+        let (u, psp, d) = (p.usable, p.psp, &p.fills);
         let prefix = lower_first(var);
-        let psp = picked.1;
         variables.push(json!({"name": format!("usable{var}"), "expression": u.when}));
         let as_written = controls::controls_in(psp, View::AsWritten);
         let refs = declare_controls(&mut variables, &prefix, &as_written, "");
@@ -486,26 +488,13 @@ fn build_policy(
         format!("{} ? '' : ({chosen})", unchanged.join(" || "))
     };
     variables.push(json!({"name": "chosenPsp", "expression": chosen}));
-    json!({
-        "apiVersion": api_version,
-        "kind": "MutatingAdmissionPolicy",
-        "metadata": {
-            "name": name,
-            "labels": {MANAGED_BY.0: MANAGED_BY.1},
-            "annotations": {"psa-migrate.io/psps": all.join(",")},
-        },
-        "spec": {
-            "failurePolicy": "Fail",
-            "reinvocationPolicy": "Never",
-            "matchConstraints": {"resourceRules": [{
-                "apiGroups": [""],
-                "apiVersions": ["v1"],
-                "operations": ["CREATE"],
-                "resources": ["pods"],
-            }]},
-            "matchConditions": not_masters(),
-            "variables": variables,
-            "mutations": mutations,
-        },
-    })
+    policy_object(
+        "MutatingAdmissionPolicy",
+        api_version,
+        name,
+        &all,
+        &["CREATE"],
+        &["pods"],
+        json!({"reinvocationPolicy": "Never", "variables": variables, "mutations": mutations}),
+    )
 }

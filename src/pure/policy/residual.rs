@@ -159,11 +159,48 @@ pub(crate) fn namespace_selector(namespaces: &[String]) -> Value {
 
 /// The match condition every generated policy carries: members of system:masters could use
 /// every PSP of the cluster, and the policies do not repeat the cluster's other PSPs for them.
-pub(crate) fn not_masters() -> Value {
+fn not_masters() -> Value {
     json!([{
         "name": "not-system-masters",
         "expression": format!("!({} in request.userInfo.groups)", lit(MASTERS)),
     }])
+}
+
+/// A generated admission policy: its metadata (the managed-by label, the PSPs it keeps),
+/// `failurePolicy: Fail`, the pod `operations` and `resources` it matches, the
+/// system:masters exclusion, and the kind's own `rest` of the spec.
+pub(crate) fn policy_object(
+    kind: &str,
+    api_version: &str,
+    name: &str,
+    psps: &[String],
+    operations: &[&str],
+    resources: &[&str],
+    rest: Value,
+) -> Value {
+    let mut spec = json!({
+        "failurePolicy": "Fail",
+        "matchConstraints": {"resourceRules": [{
+            "apiGroups": [""],
+            "apiVersions": ["v1"],
+            "operations": operations,
+            "resources": resources,
+        }]},
+        "matchConditions": not_masters(),
+    });
+    if let (Some(spec), Value::Object(rest)) = (spec.as_object_mut(), rest) {
+        spec.extend(rest);
+    }
+    json!({
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {
+            "name": name,
+            "labels": {MANAGED_BY.0: MANAGED_BY.1},
+            "annotations": {"psa-migrate.io/psps": psps.join(",")},
+        },
+        "spec": spec,
+    })
 }
 
 /// Declares a PSP's controls as variables `<prefix><id><suffix>` (with their helpers) and
@@ -312,27 +349,15 @@ fn build_policy(
         ),
         "reason": "Forbidden",
     }));
-    json!({
-        "apiVersion": api_version,
-        "kind": "ValidatingAdmissionPolicy",
-        "metadata": {
-            "name": name,
-            "labels": {MANAGED_BY.0: MANAGED_BY.1},
-            "annotations": {"psa-migrate.io/psps": psp_names.join(",")},
-        },
-        "spec": {
-            "failurePolicy": "Fail",
-            "matchConstraints": {"resourceRules": [{
-                "apiGroups": [""],
-                "apiVersions": ["v1"],
-                "operations": ["CREATE", "UPDATE"],
-                "resources": ["pods", "pods/ephemeralcontainers"],
-            }]},
-            "matchConditions": not_masters(),
-            "variables": variables,
-            "validations": validations,
-        },
-    })
+    policy_object(
+        "ValidatingAdmissionPolicy",
+        api_version,
+        name,
+        &psp_names,
+        &["CREATE", "UPDATE"],
+        &["pods", "pods/ephemeralcontainers"],
+        json!({"variables": variables, "validations": validations}),
+    )
 }
 
 pub(crate) fn lower_first(s: &str) -> String {

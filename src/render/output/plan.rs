@@ -54,12 +54,7 @@ pub fn render(w: &mut dyn Write, plan: &Plan, dir: &str, format: Format) -> io::
                 count(blocking, "object", "objects"),
                 count(plan.findings.len(), "finding", "findings"),
             )?;
-            let safe: Vec<String> = plan
-                .namespaces
-                .iter()
-                .filter(|n| n.safe_after_fixes)
-                .map(|n| format!("{} ({})", n.name, n.audit))
-                .collect();
+            let safe = safe_after_fixes(plan, |n| format!("{} ({})", n.name, n.audit));
             if !safe.is_empty() {
                 writeln!(
                     w,
@@ -311,12 +306,7 @@ pub fn report_markdown(plan: &Plan) -> String {
     if !any {
         o.push_str("None.\n");
     }
-    let safe: Vec<String> = plan
-        .namespaces
-        .iter()
-        .filter(|n| n.safe_after_fixes)
-        .map(|n| format!("`{}` (enforce `{}`)", n.name, n.audit))
-        .collect();
+    let safe = safe_after_fixes(plan, |n| format!("`{}` (enforce `{}`)", n.name, n.audit));
     if !safe.is_empty() {
         let _ = writeln!(
             o,
@@ -377,6 +367,14 @@ pub fn report_markdown(plan: &Plan) -> String {
     }
     o.push_str("\nUndo label steps at any time with `psa-migrate rollback --plan <dir>`.\n");
     o
+}
+
+/// The namespaces safe to tighten once their fixes are applied, each as `show` puts it.
+fn safe_after_fixes(
+    plan: &Plan,
+    show: impl Fn(&crate::plan::NamespacePlan) -> String,
+) -> Vec<String> {
+    plan.namespaces.iter().filter(|n| n.safe_after_fixes).map(show).collect()
 }
 
 /// ` — fixed by [file](file) (target)`, ` — needs a decision (target): reasons`, or nothing.
