@@ -26,5 +26,7 @@ pub use render::{export, plan_files};
 // Everything else is the crate's own, reachable by short paths.
 pub(crate) use edge::apply;
 pub(crate) use pure::model::findings;
-pub(crate) use pure::{decode, discover, evaluate, fix, mapping, mutation, plan, policy, simulate};
+pub(crate) use pure::{
+    custom, decode, discover, evaluate, fix, mapping, mutation, plan, policy, simulate,
+};
 pub(crate) use render::{fix_files, output};

@@ -4,6 +4,7 @@
 //! nothing here imports the rendering, the edges or the app layer: `tests/architecture.rs`
 //! fails the build's tests when it does.
 
+pub mod custom;
 pub mod decode;
 pub mod discover;
 pub mod evaluate;

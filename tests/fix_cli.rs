@@ -98,7 +98,7 @@ fn kubectl_reproduces_every_patch() {
     for cluster in ["ml-platform", "legacy-eks", "post-125"] {
         let tmp = tempfile::tempdir().unwrap();
         let report = fix_report(cluster, &tmp.path().join("fixes"));
-        assert_eq!(report["schemaVersion"], "psa-migrate.fix/v1");
+        assert_eq!(report["schemaVersion"], "psa-migrate.fix/v2");
         let originals = objects(&repo().join("testdata/clusters").join(cluster));
         for f in report["fixes"].as_array().unwrap() {
             let r = &f["object"];

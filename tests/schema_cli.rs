@@ -137,12 +137,12 @@ fn schema_lists_and_prints_without_reading_anything() {
     let list = bare(&["schema"]);
     assert_eq!(bare(&["schema", "--list"]), list);
     for (name, version) in [
-        ("check", "psa-migrate.check/v2"),
+        ("check", "psa-migrate.check/v3"),
         ("inventory", "psa-migrate.inventory/v2"),
         ("map", "psa-migrate.map/v2"),
-        ("plan", "psa-migrate.plan/v2"),
+        ("plan", "psa-migrate.plan/v3"),
         ("journal", "psa-migrate.journal/v2"),
-        ("fix", "psa-migrate.fix/v1"),
+        ("fix", "psa-migrate.fix/v2"),
     ] {
         assert!(list.lines().any(|l| l.starts_with(name) && l.contains(version)), "{list}");
         let s: Value = serde_json::from_str(&bare(&["schema", name])).unwrap();

@@ -25,13 +25,10 @@ pub fn run(
     let mut report = evaluate::check(&inv, args.level, args.policy_version);
     sink.findings(&mut report.findings);
     // Objects the level rejects are errors: exit 1 unless `--warn`/`--allow pss-level-denied`.
-    sink.denied(
-        report
-            .results
-            .iter()
-            .filter(|r| !r.allowed)
-            .map(|r| ObjectRef::new(r.kind.as_str(), Some(&r.namespace), &r.name)),
-    );
+    sink.denied(report.results.iter().filter(|r| !r.allowed).map(|r| {
+        let ns = (!r.namespace.is_empty()).then_some(r.namespace.as_str());
+        ObjectRef { path: r.path.clone(), ..ObjectRef::new(&r.kind, ns, &r.name) }
+    }));
     report.diagnostics = sink.about_input();
     output::check::render(out, &report, settings.format, settings.style)?;
     Ok(sink.exit_code(None))

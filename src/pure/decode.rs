@@ -54,6 +54,9 @@ impl fmt::Display for DecodeError {
 #[derive(Debug)]
 pub enum Decoded {
     Pod(Box<PodObject>),
+    /// A custom resource with pod templates: the resource as it is kept (values that do not
+    /// bear on Pod Security left out, see [`crate::custom::kept`]) and one object per template.
+    Custom(Box<Value>, Vec<PodObject>),
     Namespace(Namespace),
     ServiceAccount(ObjectMeta),
     Psp(Box<PodSecurityPolicy>),
@@ -244,8 +247,15 @@ pub fn decode_value(value: Value) -> Result<Decoded, DecodeError> {
             Decoded::ExportRecord(listed)
         });
     }
-    if let Some(pod_kind) = PodKind::from_kind(&kind) {
+    if let Some(pod_kind) = PodKind::from_type(&api_version, &kind) {
         return decode_pod_object(pod_kind, api_version, value).map(|p| Decoded::Pod(Box::new(p)));
+    }
+    if crate::custom::is_custom_api_version(&api_version) {
+        return match crate::custom::decode(&api_version, &kind, &value) {
+            Ok(found) if found.is_empty() => Ok(Decoded::Ignored(kind)),
+            Ok(found) => Ok(Decoded::Custom(Box::new(crate::custom::kept(&value)), found)),
+            Err(e) => Err(err(Some(&e.field), e.message)),
+        };
     }
     if !KEPT_KINDS.contains(&kind.as_str()) {
         return Ok(Decoded::Ignored(kind));
@@ -461,6 +471,7 @@ fn decode_pod_object<'de, D: Deserializer<'de>>(
         spec,
         state,
         source: Provenance::Live { server: String::new() },
+        custom: None,
     })
 }
 
@@ -535,15 +546,16 @@ pub fn decode_json_object(raw: &str, defaults: ItemDefaults<'_>) -> Result<Decod
         }
     };
     let kind = head.kind.as_deref().filter(|k| !k.is_empty()).or(defaults.kind);
-    if let Some(pod_kind) = kind.and_then(PodKind::from_kind) {
-        let api_version =
-            head.api_version.as_deref().or(defaults.api_version).unwrap_or_default().to_owned();
+    let api_version = head.api_version.as_deref().or(defaults.api_version).unwrap_or_default();
+    if let Some(pod_kind) = kind.and_then(|k| PodKind::from_type(api_version, k)) {
+        let api_version = api_version.to_owned();
         let mut de = serde_json::Deserializer::from_str(raw);
         return decode_pod_object(pod_kind, api_version, &mut de)
             .map(|p| Decoded::Pod(Box::new(p)));
     }
     if let Some(k) = kind
         && !KEPT_KINDS.contains(&k)
+        && !crate::custom::is_custom_api_version(api_version)
     {
         // Secrets and every other kind the tool does not keep are never parsed further.
         return Ok(Decoded::Ignored(k.to_owned()));
@@ -567,28 +579,34 @@ struct ExportRecordDoc {
     listed: Vec<ListedResource>,
 }
 
-/// Whether objects of this kind are counted and never kept: not a pod-carrying kind, not one
-/// the inventory keeps, and not a list (`List`, `PodList`, … whose items are decoded).
+/// Whether objects of this kind may be counted and never kept: not a pod-carrying kind, not
+/// one the inventory keeps, not one of the custom resource registry, and not a list (`List`,
+/// `PodList`, … whose items are decoded). Custom resources of other kinds are told apart by
+/// their apiVersion ([`TopLevel::ignored_kind`]).
 pub fn is_ignored_kind(kind: &str) -> bool {
     !kind.is_empty()
         && PodKind::from_kind(kind).is_none()
         && !KEPT_KINDS.contains(&kind)
+        && !crate::custom::is_registered_kind(kind)
         && !kind.ends_with("List")
 }
 
-/// A document's top level read without decoding its body: the `kind` (when a string) and
-/// whether it has `items`. Every other value is skipped unparsed, so a CRD with a deep schema
-/// costs a scan, not a tree.
+/// A document's top level read without decoding its body: the `kind` and `apiVersion` (when
+/// strings) and whether it has `items`. Every other value is skipped unparsed, so a CRD with a
+/// deep schema costs a scan, not a tree.
 #[derive(Debug, Default)]
 pub struct TopLevel {
     pub kind: Option<String>,
+    pub api_version: Option<String>,
     pub has_items: bool,
 }
 
 impl TopLevel {
-    /// The kind, when the document is one object of a kind that is never kept.
+    /// The kind, when the document is one object of a kind that is never kept: custom
+    /// resources are read for pod templates.
     pub fn ignored_kind(self) -> Option<String> {
-        self.kind.filter(|k| !self.has_items && is_ignored_kind(k))
+        let custom = self.api_version.as_deref().is_some_and(crate::custom::is_custom_api_version);
+        self.kind.filter(|k| !self.has_items && !custom && is_ignored_kind(k))
     }
 }
 
@@ -607,6 +625,12 @@ impl<'de> Deserialize<'de> for TopLevel {
                         "kind" => {
                             top.kind = match map.next_value::<Value>()? {
                                 Value::String(k) => Some(k),
+                                _ => None,
+                            }
+                        }
+                        "apiVersion" => {
+                            top.api_version = match map.next_value::<Value>()? {
+                                Value::String(v) => Some(v),
                                 _ => None,
                             }
                         }
@@ -692,7 +716,11 @@ impl<'de> de::DeserializeSeed<'de> for JsonDocumentSeed<'_> {
 fn namespaced(d: &Decoded) -> bool {
     matches!(
         d,
-        Decoded::Pod(_) | Decoded::ServiceAccount(_) | Decoded::Role(_) | Decoded::RoleBinding(_)
+        Decoded::Pod(_)
+            | Decoded::Custom(..)
+            | Decoded::ServiceAccount(_)
+            | Decoded::Role(_)
+            | Decoded::RoleBinding(_)
     )
 }
 
@@ -713,6 +741,19 @@ pub fn add_to_inventory(
     if namespaced(&decoded) {
         match &mut decoded {
             Decoded::Pod(p) => fill(&mut p.meta.namespace),
+            Decoded::Custom(raw, found) => {
+                let cluster = found.iter().any(|p| p.is_cluster_scoped());
+                if !cluster
+                    && let Some(meta) = raw.get_mut("metadata").and_then(Value::as_object_mut)
+                {
+                    if meta.get("namespace").and_then(Value::as_str).is_none_or(str::is_empty) {
+                        meta.insert("namespace".into(), Value::String(default_namespace.into()));
+                    }
+                }
+                for p in found.iter_mut().filter(|p| !p.is_cluster_scoped()) {
+                    fill(&mut p.meta.namespace);
+                }
+            }
             Decoded::ServiceAccount(m) => fill(&mut m.namespace),
             Decoded::Role(r) => fill(&mut r.metadata.namespace),
             Decoded::RoleBinding(r) => fill(&mut r.metadata.namespace),
@@ -723,6 +764,13 @@ pub fn add_to_inventory(
         Decoded::Pod(mut p) => {
             p.source = source;
             inv.pod_objects.push(*p);
+        }
+        Decoded::Custom(raw, found) => {
+            for mut p in found {
+                p.source = source.clone();
+                inv.pod_objects.push(p);
+            }
+            inv.custom_resources.push(Sourced { obj: *raw, source });
         }
         Decoded::Namespace(n) => inv.namespaces.push(Sourced { obj: n, source }),
         Decoded::ServiceAccount(m) => inv.service_accounts.push(Sourced { obj: m, source }),

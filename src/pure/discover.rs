@@ -527,6 +527,7 @@ mod tests {
             spec: serde_json::from_value(serde_json::json!({"serviceAccountName": sa})).unwrap(),
             state: ObjectState::default(),
             source: rbac::tests::src(),
+            custom: None,
         }
     }
 

@@ -8,12 +8,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::findings::Finding;
-use crate::model::inventory::{Inventory, PodKind, Provenance, Unavailable};
+use crate::model::inventory::{Inventory, Provenance, Unavailable};
 use crate::model::level::{Level, Version};
 use crate::pss::{self, Violation};
 
 /// The JSON schema version of `check` output. Bump on any incompatible change.
-pub const CHECK_SCHEMA_VERSION: &str = "psa-migrate.check/v2";
+pub const CHECK_SCHEMA_VERSION: &str = "psa-migrate.check/v3";
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -36,9 +36,14 @@ pub struct CheckReport {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckResult {
-    pub kind: PodKind,
+    /// The object's kind (a custom resource's own kind for a template inside one).
+    pub kind: String,
+    /// Empty for a cluster-scoped custom resource.
     pub namespace: String,
     pub name: String,
+    /// For a pod template inside a custom resource: its path (`spec.workerGroupSpecs[0].template`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub source: Provenance,
     pub allowed: bool,
     /// The most restrictive level the object passes at this version.
@@ -46,6 +51,23 @@ pub struct CheckResult {
     /// Upstream's long form, empty when allowed.
     pub message: String,
     pub violations: Vec<Violation>,
+}
+
+impl CheckResult {
+    /// `Kind namespace/name`, with the template's path for a custom resource
+    /// (`RayCluster ml/llm spec.workerGroupSpecs[0].template`).
+    pub fn subject(&self) -> String {
+        let mut s = if self.namespace.is_empty() {
+            format!("{} {}", self.kind, self.name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, self.name)
+        };
+        if let Some(p) = &self.path {
+            s.push(' ');
+            s.push_str(p);
+        }
+        s
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, JsonSchema)]
@@ -87,9 +109,10 @@ pub fn check(inv: &Inventory, level: Option<Level>, version: Version) -> CheckRe
                 _ => pss::passes(version, &view),
             };
             CheckResult {
-                kind: obj.kind,
+                kind: obj.kind_name().to_owned(),
                 namespace: obj.namespace().to_owned(),
                 name: obj.name().to_owned(),
+                path: obj.path().map(str::to_owned),
                 source: obj.source.clone(),
                 allowed,
                 passes,

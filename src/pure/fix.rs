@@ -15,7 +15,10 @@
 //! 3. Proof: the patched template passes the level (our evaluator), and the PSP admitting
 //!    today's pods admits it unchanged, so the fix can roll out while PSP still enforces.
 //!
-//! A fix is a strategic-merge patch of the object (containers matched by name). Pure: no I/O.
+//! A fix is a strategic-merge patch of the object (containers matched by name); for a pod
+//! template inside a custom resource it is a JSON patch (RFC 6902) at the registry's paths,
+//! since strategic merge does not apply to custom resources and a merge patch would replace
+//! whole container lists. Pure: no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,7 +40,7 @@ use crate::simulate::user::UserRule;
 use crate::simulate::{Outcome, SimPod, admit};
 
 /// The schema version of `fix -o json`.
-pub const FIX_SCHEMA_VERSION: &str = "psa-migrate.fix/v1";
+pub const FIX_SCHEMA_VERSION: &str = "psa-migrate.fix/v2";
 
 /// The note every hardening fix carries (replays of what PSP did carry none).
 pub const HARDENING_NOTE: &str = "can change behaviour in rare cases (setuid binaries, file \
@@ -84,14 +87,18 @@ pub struct FieldFix {
 #[serde(rename_all = "camelCase")]
 pub struct Fix {
     pub object: ObjectRef,
+    /// The object's apiVersion (the patch's target).
+    pub api_version: String,
     /// The level and version it passes (`None`: behaviour only; the namespace has no target).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
     /// The patch file, relative to the fixes directory: `<namespace>/<kind>-<name>.yaml`.
     pub file: String,
     pub fields: Vec<FieldFix>,
-    /// The strategic-merge patch.
-    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    /// How `patch` applies: `strategic` (built-in kinds) or `json` (RFC 6902, custom resources).
+    pub patch_type: PatchType,
+    /// The strategic-merge patch (the object with the fields to set), or the JSON patch
+    /// operations.
     pub patch: Value,
     /// The PSP that admits today's pods and admits the patched template unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,6 +115,14 @@ pub struct Fix {
     /// The pod as patched (for proofs and tests).
     #[serde(skip)]
     pub patched: SimPod,
+}
+
+/// How a fix's patch applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PatchType {
+    Strategic,
+    Json,
 }
 
 /// An object no fix can make pass without a person's decision.
@@ -164,7 +179,7 @@ pub fn fixes(
     }
     let mut report = FixReport { schema_version: FIX_SCHEMA_VERSION, ..FixReport::default() };
     for o in inv.pod_objects.iter().filter(|o| is_target(o)) {
-        let r = ObjectRef::new(o.kind.as_str(), Some(o.namespace()), o.name());
+        let r = o.object_ref();
         let pods = pods_of.get(&r).map(Vec::as_slice).unwrap_or_default();
         match fix_one(o, pods, &psps, grants, target(o.namespace())) {
             (None, None) => report.unchanged += 1,
@@ -243,7 +258,7 @@ fn fix_one(
             // What the level needs is a decision; what PSP did is still written.
             hardened = replayed.clone();
             decision = Some(NeedsDecision {
-                object: ObjectRef::new(o.kind.as_str(), Some(o.namespace()), o.name()),
+                object: o.object_ref(),
                 level: level.clone().unwrap_or_default(),
                 reasons,
                 options: options(target),
@@ -277,7 +292,28 @@ fn fix_one(
             note: Some(HARDENING_NOTE.to_owned()),
         });
     }
-    let patch = wrap(o, strategic_patch(&pod_json(&original), &pod_json(&hardened)));
+    let (patch_type, patch) = match &o.custom {
+        None => (
+            PatchType::Strategic,
+            wrap(o, strategic_patch(&pod_json(&original), &pod_json(&hardened))),
+        ),
+        Some(c) => match json_patch(c, &pod_json(&original), &pod_json(&hardened)) {
+            Ok(ops) => (PatchType::Json, ops),
+            Err(reasons) => {
+                // The resource has no field for what the level needs: a decision, with what
+                // PSP did still unwritten (it lives in the same places).
+                let d = decision.get_or_insert_with(|| NeedsDecision {
+                    object: o.object_ref(),
+                    level: level.clone().unwrap_or_default(),
+                    reasons: Vec::new(),
+                    options: options(target),
+                    injected: injected.clone(),
+                });
+                d.reasons.extend(reasons);
+                return (None, Some(d.clone()));
+            }
+        },
+    };
     let mut notes = Vec::new();
     if decision.is_some() {
         notes.push(
@@ -294,6 +330,11 @@ fn fix_one(
         PodKind::Pod => notes.push(
             "a Pod's security context cannot change in place: apply the patch to its manifest \
              and recreate it"
+                .to_owned(),
+        ),
+        PodKind::Custom => notes.push(
+            "a JSON patch (RFC 6902): strategic merge does not apply to custom resources; the \
+             operator's pods change when it next creates them"
                 .to_owned(),
         ),
         _ => {}
@@ -325,10 +366,12 @@ fn fix_one(
         }
     }
     let fix = Fix {
-        object: ObjectRef::new(o.kind.as_str(), Some(o.namespace()), o.name()),
+        object: o.object_ref(),
+        api_version: o.api_version.clone(),
         level: if decision.is_some() { None } else { level },
         file: file_name(o),
         fields,
+        patch_type,
         patch,
         admitted_by: psp.map(|p| p.metadata.name.clone()),
         injected,
@@ -364,9 +407,93 @@ fn admits_unchanged(p: &PodSecurityPolicy, pod: &SimPod) -> Vec<String> {
     }
 }
 
-/// `<namespace>/<kind>-<name>.yaml`.
+/// `<namespace>/<kind>-<name>.yaml`; for a template inside a custom resource
+/// `<namespace>/<kind>-<name>-<path>.yaml` (a cluster-scoped one under `cluster/`).
 fn file_name(o: &PodObject) -> String {
-    format!("{}/{}-{}.yaml", o.namespace(), o.kind.as_str().to_ascii_lowercase(), o.name())
+    let ns = if o.is_cluster_scoped() { "cluster" } else { o.namespace() };
+    let kind = o.kind_name().to_ascii_lowercase();
+    match o.path() {
+        None => format!("{ns}/{kind}-{}.yaml", o.name()),
+        Some(p) => {
+            let slug: String =
+                p.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+            let slug = slug.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
+            format!("{ns}/{kind}-{}-{}.yaml", o.name(), slug.to_ascii_lowercase())
+        }
+    }
+}
+
+/// The JSON patch (RFC 6902) that makes a custom resource's template give the `new` pod
+/// instead of `old` (both pod JSON): each changed security context is written whole where the
+/// registry says it lives. Annotations are left to the API server, which writes the seccomp
+/// annotation of a pod from its field. `Err`: the reasons some change has no place in the
+/// resource (a container the operator adds, a pod field the resource does not carry).
+fn json_patch(
+    c: &crate::model::inventory::CustomTemplate,
+    old: &Value,
+    new: &Value,
+) -> Result<Value, Vec<String>> {
+    let mut ops = Vec::new();
+    let mut reasons = Vec::new();
+    let (old_spec, new_spec) = (&old["spec"], &new["spec"]);
+    let old_obj = old_spec.as_object().cloned().unwrap_or_default();
+    for (k, v) in new_spec.as_object().into_iter().flatten() {
+        if old_obj.get(k) == Some(v) {
+            continue;
+        }
+        match k.as_str() {
+            "securityContext" => match &c.locations.pod_security_context {
+                Some(at) => ops.push(json!({"op": "add", "path": at, "value": v})),
+                None => reasons.push(format!(
+                    "{} {}: the pod's securityContext ({}) has no field in the resource; the \
+                     operator sets it",
+                    c.kind,
+                    c.path,
+                    leaf_changes(&old_spec["securityContext"], v)
+                        .into_iter()
+                        .map(|(f, v)| format!("{f} = {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            },
+            list if CONTAINER_LISTS.contains(&list) => {
+                let before =
+                    old_obj.get(list).and_then(Value::as_array).cloned().unwrap_or_default();
+                for container in v.as_array().into_iter().flatten() {
+                    let name = container["name"].as_str().unwrap_or_default();
+                    let was = before.iter().find(|x| x["name"] == container["name"]);
+                    if was == Some(container) {
+                        continue;
+                    }
+                    let sc = &container["securityContext"];
+                    // A copy the operator makes of another container follows that one's fix.
+                    let copied = c.locations.mirrors.get(name).is_some_and(|src| {
+                        CONTAINER_LISTS
+                            .iter()
+                            .flat_map(|l| new_spec[*l].as_array().into_iter().flatten())
+                            .any(|x| x["name"] == src.as_str() && x["securityContext"] == *sc)
+                    });
+                    if copied {
+                        continue;
+                    }
+                    match (c.locations.containers.get(name), c.injected.get(name)) {
+                        (Some(at), _) => {
+                            ops.push(json!({"op": "add", "path": format!("{at}/securityContext"), "value": sc}))
+                        }
+                        (None, Some(how)) => reasons.push(format!(
+                            "container {name:?} is added by the operator: its security context is \
+                             set in {how}"
+                        )),
+                        (None, None) => reasons.push(format!(
+                            "container {name:?} has no place in the resource to patch"
+                        )),
+                    }
+                }
+            }
+            other => reasons.push(format!("the pod field {other} has no place in the resource")),
+        }
+    }
+    if reasons.is_empty() { Ok(Value::Array(ops)) } else { Err(reasons) }
 }
 
 fn violations(pod: &SimPod, t: Target) -> Vec<crate::pss::Violation> {

@@ -100,23 +100,50 @@ pub enum Owner<'a> {
     Missing(&'a OwnerReference),
 }
 
-/// Index of workloads by (namespace, kind, name).
+/// Index of workloads by (namespace, kind, name), and of custom resources' templates.
 pub struct OwnerIndex<'a> {
     by_key: BTreeMap<(&'a str, &'a str, &'a str), &'a PodObject>,
+    custom: BTreeMap<(&'a str, &'a str, &'a str), Vec<&'a PodObject>>,
 }
 
 impl<'a> OwnerIndex<'a> {
     /// Indexes every workload (not Pods, not PodTemplates) of the inventory.
     pub fn new(inv: &'a Inventory) -> OwnerIndex<'a> {
         let mut by_key = BTreeMap::new();
-        for o in inv
-            .pod_objects
-            .iter()
-            .filter(|o| !matches!(o.kind, PodKind::Pod | PodKind::PodTemplate))
-        {
-            by_key.entry((o.namespace(), o.kind.as_str(), o.name())).or_insert(o);
+        let mut custom: BTreeMap<_, Vec<&PodObject>> = BTreeMap::new();
+        for o in inv.pod_objects.iter() {
+            match o.kind {
+                PodKind::Pod | PodKind::PodTemplate => {}
+                PodKind::Custom => {
+                    custom.entry((o.namespace(), o.kind_name(), o.name())).or_default().push(o)
+                }
+                k => {
+                    by_key.entry((o.namespace(), k.as_str(), o.name())).or_insert(o);
+                }
+            }
         }
-        OwnerIndex { by_key }
+        OwnerIndex { by_key, custom }
+    }
+
+    /// The template of a custom resource a pod was made from: among the resource's templates,
+    /// the one whose containers the pod has (most of them, then fewest others).
+    fn custom_template(&self, pod: &PodObject, r: &OwnerReference) -> Option<&'a PodObject> {
+        let templates = self.custom.get(&(pod.namespace(), r.kind.as_str(), r.name.as_str()))?;
+        let names: BTreeSet<&str> = pod.spec.all_containers().map(|c| c.name.as_str()).collect();
+        templates
+            .iter()
+            .filter(|t| match (&t.meta.uid, r.uid.is_empty()) {
+                (Some(uid), false) => *uid == r.uid,
+                _ => true,
+            })
+            .max_by_key(|t| {
+                let own: BTreeSet<&str> =
+                    t.spec.all_containers().map(|c| c.name.as_str()).collect();
+                let shared = own.intersection(&names).count();
+                (shared, std::cmp::Reverse(own.len() - shared))
+            })
+            .copied()
+            .filter(|t| t.spec.all_containers().any(|c| names.contains(c.name.as_str())))
     }
 
     fn get(&self, ns: &str, r: &OwnerReference) -> Option<&'a PodObject> {
@@ -136,6 +163,11 @@ impl<'a> OwnerIndex<'a> {
     pub fn resolve(&self, pod: &'a PodObject) -> Owner<'a> {
         let Some(ctrl) = pod.meta.controller() else { return Owner::None };
         let ns = pod.namespace();
+        if pod.kind == PodKind::Pod
+            && let Some(t) = self.custom_template(pod, ctrl)
+        {
+            return Owner::Found { template: t, workload: t.object_ref(), note: None };
+        }
         let kind = PodKind::from_kind(&ctrl.kind).filter(|k| {
             !matches!(k, PodKind::Pod | PodKind::PodTemplate) && known_group(&ctrl.api_version)
         });
@@ -579,6 +611,7 @@ mod tests {
             spec: serde_json::from_str::<PodSpec>(spec).unwrap(),
             state: ObjectState::default(),
             source: Provenance::File { file: "t.yaml".into(), document: 0, item: None },
+            custom: None,
         }
     }
 

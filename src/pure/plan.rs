@@ -26,7 +26,7 @@ use crate::model::level::{Level, LevelOrNone, Version};
 use crate::pss;
 
 /// The JSON schema version of `plan.json` and `plan -o json`. Bump on incompatible change.
-pub const PLAN_SCHEMA_VERSION: &str = "psa-migrate.plan/v2";
+pub const PLAN_SCHEMA_VERSION: &str = "psa-migrate.plan/v3";
 
 /// The namespace label keys Pod Security Admission reads.
 pub const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
@@ -135,8 +135,12 @@ fn level_or_none<S: Serializer>(level: &Option<Level>, s: S) -> Result<S::Ok, S:
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectVerdict {
-    pub kind: PodKind,
+    /// The object's kind (a custom resource's own kind for a template inside one).
+    pub kind: String,
     pub name: String,
+    /// For a pod template inside a custom resource: its path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// The most restrictive level it passes (at the version given by the list it is in).
     pub passes: Level,
     /// Upstream's message at the level and version the list is about; empty when it passes.
@@ -145,6 +149,16 @@ pub struct ObjectVerdict {
     /// What fixes it (blocking objects only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<FixLink>,
+}
+
+impl ObjectVerdict {
+    /// `Kind name`, with the template's path for a custom resource.
+    pub fn what(&self) -> String {
+        match &self.path {
+            Some(p) => format!("{} {} {p}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
 }
 
 /// How a blocking object is fixed: the patch of the object that creates it, or why a person
@@ -445,8 +459,9 @@ fn verdict(obj: &PodObject, level: Level, version: Version) -> ObjectVerdict {
     let view = obj.view();
     let violations = pss::evaluate(level, version, &view);
     ObjectVerdict {
-        kind: obj.kind,
+        kind: obj.kind_name().to_owned(),
         name: obj.name().to_owned(),
+        path: obj.path().map(str::to_owned),
         passes: pss::passes(version, &view),
         message: pss::long_form(&violations),
         source: obj.source.to_string(),
@@ -468,16 +483,21 @@ fn plan_fixes(
         .collect();
     let report = crate::fix::fixes(inv, grants, &|ns| targets.get(ns).copied());
     let owners = crate::mutation::OwnerIndex::new(inv);
-    let objects: BTreeMap<(&str, &str, &str), &PodObject> =
-        inv.pod_objects.iter().map(|o| ((o.namespace(), o.kind.as_str(), o.name()), o)).collect();
+    type Key<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
+    let objects: BTreeMap<Key, &PodObject> = inv
+        .pod_objects
+        .iter()
+        .map(|o| ((o.namespace(), o.kind_name(), o.name(), o.path()), o))
+        .collect();
     for n in ns_plans.iter_mut() {
         for b in n.blocking.iter_mut().chain(n.dead_objects.iter_mut()) {
-            let Some(o) = objects.get(&(n.name.as_str(), b.kind.as_str(), b.name.as_str())) else {
+            let key = (n.name.as_str(), b.kind.as_str(), b.name.as_str(), b.path.as_deref());
+            let Some(o) = objects.get(&key) else {
                 continue;
             };
             let target = match owners.resolve(o) {
                 crate::mutation::Owner::Found { workload, .. } => workload,
-                _ => ObjectRef::new(o.kind.as_str(), Some(o.namespace()), o.name()),
+                _ => o.object_ref(),
             };
             let decision = report.needs_decision.iter().find(|d| d.object == target);
             let patch = report.fixes.iter().find(|f| f.object == target);
@@ -624,8 +644,13 @@ fn pods_reason(live: &[&PodObject], pods_level: Level, version: Version) -> Stri
         .iter()
         .filter_map(|o| {
             let violations = pss::evaluate(stricter, version, &o.view());
-            (!violations.is_empty())
-                .then(|| format!("{} {} ({})", o.kind, o.name(), pss::short_form(&violations)))
+            (!violations.is_empty()).then(|| {
+                let what = match o.path() {
+                    Some(p) => format!("{} {} {p}", o.kind_name(), o.name()),
+                    None => format!("{} {}", o.kind_name(), o.name()),
+                };
+                format!("{what} ({})", pss::short_form(&violations))
+            })
         })
         .collect();
     let mut named = forcing.iter().take(NAMED_IN_REASON).cloned().collect::<Vec<_>>().join("; ");
@@ -706,7 +731,7 @@ fn plan_namespace(
         .filter(|o| !pss::allows(audit, audit_version, &o.view()))
         .map(|o| verdict(o, audit, audit_version))
         .collect();
-    blocking.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    blocking.sort_by(|a, b| (&a.kind, &a.name, &a.path).cmp(&(&b.kind, &b.name, &b.path)));
     let breaks_on_upgrade = if enforce_version == Version::Latest {
         Vec::new()
     } else {

@@ -212,7 +212,7 @@ fn prove(
                 .map(|v| v.failures.into_iter().map(|f| f.message).collect())
                 .map_err(|e| e.to_string())
         });
-        let target = ObjectRef::new(o.kind.as_str(), Some(o.namespace()), o.name());
+        let target = o.object_ref();
         match verdict {
             Ok(msgs) if msgs.is_empty() => {}
             Ok(msgs) => findings.push(Finding::new(

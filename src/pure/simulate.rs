@@ -205,7 +205,7 @@ impl Requester {
     }
 
     /// The controller that creates pods for objects of `kind` (`None` for Pods and
-    /// PodTemplates, which people or other clients create).
+    /// PodTemplates, which people or other clients create, and for custom resources).
     pub fn controller_for(kind: PodKind) -> Option<Requester> {
         let name = match kind {
             PodKind::Deployment | PodKind::ReplicaSet => "replicaset-controller",
@@ -213,7 +213,8 @@ impl Requester {
             PodKind::DaemonSet => "daemon-set-controller",
             PodKind::Job | PodKind::CronJob => "job-controller",
             PodKind::ReplicationController => "replication-controller",
-            PodKind::Pod | PodKind::PodTemplate => return None,
+            // An operator's own service account is not known: its pods count by theirs.
+            PodKind::Pod | PodKind::PodTemplate | PodKind::Custom => return None,
         };
         Some(Requester::kube_system_service_account(name))
     }

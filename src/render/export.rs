@@ -9,6 +9,10 @@
 //! with empty sources (`hostPath: {}`), since only which source is set matters. The files are
 //! for this tool and for reading, not for `kubectl apply`.
 //!
+//! Custom resources with pod templates are written as the inventory keeps them
+//! ([`crate::custom::kept`]: no environment, arguments, scripts or credentials), all kinds in
+//! `customresources.yaml`.
+//!
 //! Not exported: `ignored` counts (objects of kinds the tool does not keep were never kept)
 //! and kinds the source could not read (no file is written for those, so an export never claims
 //! "no PSPs" when PSPs were simply unreadable).
@@ -54,6 +58,7 @@ pub const FILE_NAMES: &[&str] = &[
     "jobs.yaml",
     "cronjobs.yaml",
     "podtemplates.yaml",
+    "customresources.yaml",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +151,12 @@ pub fn export_files(inv: &Inventory) -> Result<Vec<ExportFile>, ExportError> {
     ] {
         let items = inv.pod_objects.iter().filter(|p| p.kind == kind).map(pod_object).collect();
         push(name, resource, items)?;
+    }
+    // Custom resources as the inventory keeps them, every kind in one list; kinds that could
+    // not be listed are simply absent (the export record does not name them).
+    if !inv.custom_resources.is_empty() {
+        let items = inv.custom_resources.iter().map(|o| o.obj.clone()).collect();
+        files.push(list_file("customresources.yaml", "customresources", items)?);
     }
     Ok(files)
 }

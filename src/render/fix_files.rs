@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::fix::{Fix, FixKind, FixReport};
+use crate::fix::{Fix, FixKind, FixReport, PatchType};
 
 /// The shell script of `kubectl patch` commands.
 pub const PATCH_COMMANDS: &str = "patch-commands.sh";
@@ -46,8 +46,20 @@ fn patch_file(f: &Fix) -> String {
     for n in &f.notes {
         let _ = writeln!(out, "# Note: {n}");
     }
+    if f.patch_type == PatchType::Json {
+        let _ = writeln!(out, "# JSON patch (RFC 6902) operations on {}.", f.api_version);
+    }
     out.push_str(&serde_saphyr::to_string(&f.patch).unwrap_or_default());
     out
+}
+
+/// The resource `kubectl patch` names: the kind, qualified by its group for custom resources.
+fn kubectl_resource(f: &Fix) -> String {
+    let kind = f.object.kind.to_ascii_lowercase();
+    match (f.patch_type, f.api_version.split_once('/')) {
+        (PatchType::Json, Some((group, _))) => format!("{kind}.{group}"),
+        _ => kind,
+    }
 }
 
 /// Every file of the fixes directory, sorted by path.
@@ -55,23 +67,32 @@ pub fn render(report: &FixReport) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = Vec::new();
     let mut by_ns: BTreeMap<&str, Vec<&Fix>> = BTreeMap::new();
     let mut commands = String::from(
-        "#!/bin/sh\n# The fixes as kubectl patch commands (strategic merge), one per object.\nset -eu\n",
+        "#!/bin/sh\n# The fixes as kubectl patch commands, one per object (strategic merge; JSON patch \
+         for custom resources).\nset -eu\n",
     );
     for f in &report.fixes {
         files.push((f.file.clone(), patch_file(f)));
-        by_ns.entry(f.object.namespace.as_deref().unwrap_or("default")).or_default().push(f);
+        let dir = f.file.split_once('/').map_or("default", |(d, _)| d);
+        by_ns.entry(dir).or_default().push(f);
         let mut body = f.patch.clone();
         if let Some(m) = body.as_object_mut() {
             for k in ["apiVersion", "kind", "metadata"] {
                 m.remove(k);
             }
         }
+        let scope = match &f.object.namespace {
+            Some(ns) => format!(" --namespace {}", shell_quote(ns)),
+            None => String::new(),
+        };
+        let kind = match f.patch_type {
+            PatchType::Strategic => "strategic",
+            PatchType::Json => "json",
+        };
         let _ = writeln!(
             commands,
-            "kubectl patch {} {} --namespace {} --type strategic --patch {}",
-            f.object.kind.to_ascii_lowercase(),
+            "kubectl patch {} {}{scope} --type {kind} --patch {}",
+            kubectl_resource(f),
             shell_quote(&f.object.name),
-            shell_quote(f.object.namespace.as_deref().unwrap_or("default")),
             shell_quote(&body.to_string())
         );
     }
@@ -79,10 +100,17 @@ pub fn render(report: &FixReport) -> Vec<(String, String)> {
         let patches: Vec<_> = fixes
             .iter()
             .map(|f| {
-                json!({
-                    "path": f.file.rsplit('/').next().unwrap_or(&f.file),
-                    "target": {"kind": f.object.kind, "name": f.object.name, "namespace": ns},
-                })
+                let mut target = json!({"kind": f.object.kind, "name": f.object.name});
+                if let Some(ns) = &f.object.namespace {
+                    target["namespace"] = json!(ns);
+                }
+                if let (PatchType::Json, Some((group, version))) =
+                    (f.patch_type, f.api_version.split_once('/'))
+                {
+                    target["group"] = json!(group);
+                    target["version"] = json!(version);
+                }
+                json!({"path": f.file.rsplit('/').next().unwrap_or(&f.file), "target": target})
             })
             .collect();
         let k = json!({

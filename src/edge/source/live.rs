@@ -380,10 +380,21 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
         served,
     });
 
+    // The custom resources of the registry that the server serves (by `/apis`): listed like
+    // built-in kinds. Without discovery they are not tried (each would be a 404 notice).
+    let kinds: Vec<KindSpec> =
+        KINDS.iter().copied().chain(custom_kinds(ctx.served.as_ref())).collect();
+    if ctx.served.is_none() {
+        notices.push(
+            "the served API groups are unknown (/apis failed): custom resources are not read"
+                .to_owned(),
+        );
+    }
+    let kinds = Arc::new(kinds);
     let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    let mut outcomes: Vec<Option<KindOutcome>> = (0..KINDS.len()).map(|_| None).collect();
-    for (index, spec) in KINDS.iter().enumerate() {
+    let mut outcomes: Vec<Option<KindOutcome>> = (0..kinds.len()).map(|_| None).collect();
+    for (index, spec) in kinds.iter().copied().enumerate() {
         if spec.resource == "podsecuritypolicies" && !psp_served {
             outcomes[index] = Some(KindOutcome::unavailable(Unavailable {
                 resource: spec.qualified(),
@@ -398,7 +409,7 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             bar.set_message("");
-            let outcome = read_kind(&ctx, spec, bar.as_ref()).await;
+            let outcome = read_kind(&ctx, &spec, bar.as_ref()).await;
             match &outcome.unavailable {
                 None => bar.finish("done"),
                 Some(u) => bar.abandon(u.code.reason()),
@@ -419,7 +430,7 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
     // Every kind that was listed to the end is complete in the scope it was listed in; a kind
     // the server does not serve has nothing to miss.
     let mut listed = Listed::default();
-    for (spec, outcome) in KINDS.iter().zip(&outcomes) {
+    for (spec, outcome) in kinds.iter().zip(&outcomes) {
         let read = outcome
             .as_ref()
             .is_some_and(|o| o.unavailable.as_ref().is_none_or(|u| u.code == code::API_NOT_SERVED));
@@ -438,7 +449,7 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
         restarts += outcome.restarts;
     }
     inv.listed = Some(listed);
-    inv.sort();
+    crate::custom::resolve(&mut inv);
     let warnings = ctx
         .fetcher
         .warnings()
@@ -454,6 +465,22 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
         restarts,
         requests: ctx.fetcher.requests_sent(),
     })
+}
+
+/// The registry's custom resource kinds served at one of their API versions (preferred
+/// first), as kinds to list.
+fn custom_kinds(served: Option<&BTreeSet<String>>) -> Vec<KindSpec> {
+    let Some(served) = served else { return Vec::new() };
+    crate::custom::REGISTRY
+        .iter()
+        .filter(|e| e.api_versions.iter().any(|v| served.contains(*v)))
+        .map(|e| KindSpec {
+            resource: e.plural,
+            kind: e.kind,
+            namespaced: e.namespaced,
+            versions: e.api_versions,
+        })
+        .collect()
 }
 
 /// The notice for a cluster that no longer serves PSPs.

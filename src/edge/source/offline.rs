@@ -156,6 +156,7 @@ pub fn read_offline(paths: &[String], opts: &OfflineOptions, stdin: &mut dyn Rea
         }
     }
     inv.dedup_last_wins(&|file| order.get(file).copied().unwrap_or(usize::MAX));
+    crate::custom::resolve(&mut inv);
     OfflineRead { inventory: inv, errors, notices }
 }
 

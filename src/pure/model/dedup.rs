@@ -150,9 +150,12 @@ impl Inventory {
         );
         dedup_runs(
             &mut self.pod_objects,
-            |a, b| (a.namespace(), a.kind, a.name()) == (b.namespace(), b.kind, b.name()),
+            |a, b| {
+                (a.namespace(), a.kind, a.kind_name(), a.name(), a.path())
+                    == (b.namespace(), b.kind, b.kind_name(), b.name(), b.path())
+            },
             |o| &o.source,
-            |o| ObjectRef::new(o.kind.as_str(), Some(o.namespace()), o.name()),
+            crate::model::inventory::PodObject::object_ref,
             file_rank,
             &mut found,
         );
@@ -187,6 +190,7 @@ mod tests {
                 ..Default::default()
             },
             source,
+            custom: None,
         }
     }
 

@@ -86,6 +86,7 @@ codes! {
     ApiExpired => "api-expired", Error, "A list's continue token expired (410) more often than the restart budget allows.";
     ApiInvalidResponse => "api-invalid-response", Error, "A successful (2xx) answer to a list request was not a Kubernetes list.";
     ApiRequestFailed => "api-request-failed", Error, "A list request failed with another HTTP status.";
+    CustomRuntimeMissing => "custom-runtime-missing", Warning, "An InferenceService or TrainJob uses a serving or training runtime that is not in the input (or chooses one by model format at admission): the pods it makes are judged without what the runtime supplies (KServe's model server container and volumes, the trainer's pod templates).";
     PssLevelDenied => "pss-level-denied", Error, "check: a pod or workload template fails the --level given, so Pod Security Admission enforcing that level would reject it.";
 }
 
@@ -119,19 +120,31 @@ pub struct ObjectRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     pub name: String,
+    /// For a pod template inside a custom resource: its path (`spec.workerGroupSpecs[0].template`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl ObjectRef {
     pub fn new(kind: &str, namespace: Option<&str>, name: &str) -> ObjectRef {
-        ObjectRef { kind: kind.into(), namespace: namespace.map(Into::into), name: name.into() }
+        ObjectRef {
+            kind: kind.into(),
+            namespace: namespace.map(Into::into),
+            name: name.into(),
+            path: None,
+        }
     }
 }
 
 impl fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.namespace {
-            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
-            None => write!(f, "{} {}", self.kind, self.name),
+            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name)?,
+            None => write!(f, "{} {}", self.kind, self.name)?,
+        }
+        match &self.path {
+            Some(p) => write!(f, " {p}"),
+            None => Ok(()),
         }
     }
 }

@@ -75,9 +75,12 @@ pub enum PodKind {
     Job,
     CronJob,
     PodTemplate,
+    /// A pod template inside a custom resource (the kind is in [`PodObject::custom`]).
+    Custom,
 }
 
 impl PodKind {
+    /// The built-in kinds.
     pub const ALL: [PodKind; 9] = [
         PodKind::Pod,
         PodKind::Deployment,
@@ -101,11 +104,32 @@ impl PodKind {
             PodKind::Job => "Job",
             PodKind::CronJob => "CronJob",
             PodKind::PodTemplate => "PodTemplate",
+            PodKind::Custom => "Custom",
         }
     }
 
     pub fn from_kind(kind: &str) -> Option<PodKind> {
         PodKind::ALL.into_iter().find(|k| k.as_str() == kind)
+    }
+
+    /// The built-in kind of an object, by kind and apiVersion: a `Job` of `batch.volcano.sh` or
+    /// a `Service` of Knative is not one. An object without an apiVersion counts by its kind.
+    pub fn from_type(api_version: &str, kind: &str) -> Option<PodKind> {
+        let k = PodKind::from_kind(kind)?;
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let ok = api_version.is_empty()
+            || match k {
+                PodKind::Pod | PodKind::ReplicationController | PodKind::PodTemplate => {
+                    group.is_empty()
+                }
+                PodKind::Deployment | PodKind::DaemonSet | PodKind::ReplicaSet => {
+                    matches!(group, "apps" | "extensions")
+                }
+                PodKind::StatefulSet => group == "apps",
+                PodKind::Job | PodKind::CronJob => group == "batch",
+                PodKind::Custom => false,
+            };
+        ok.then_some(k)
     }
 }
 
@@ -145,6 +169,66 @@ pub struct PodObject {
     pub spec: PodSpec,
     pub state: ObjectState,
     pub source: Provenance,
+    /// For [`PodKind::Custom`]: which custom resource and which template in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<Box<CustomTemplate>>,
+}
+
+/// A pod template inside a custom resource: the resource's kind, the template's path, what the
+/// operator adds to its pods, and where each part of the pod lives in the resource (for
+/// JSON patches).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomTemplate {
+    /// The custom resource's kind (`RayCluster`).
+    pub kind: String,
+    /// The template's path in the resource (`spec.workerGroupSpecs[0].template`).
+    pub path: String,
+    /// The registry entry that read it (`ray.io/RayCluster`), or `generic`.
+    pub entry: String,
+    /// The resource is cluster-scoped (its templates run in the namespaces that use them).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cluster_scoped: bool,
+    /// Why the resource runs no pods now (`suspended`, `stopped`, `finished`, `template only`);
+    /// `None` when it is live.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead: Option<String>,
+    /// Containers the operator adds to every pod (already in the spec, judged with it), each
+    /// with where its security context is configured.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub injected: BTreeMap<String, String>,
+    pub locations: Locations,
+    /// The runtime whose pod parts this template still needs (resolved once the whole input is
+    /// read: [`crate::custom::resolve`]).
+    #[serde(skip)]
+    pub uses: Option<Uses>,
+}
+
+/// A runtime a template takes part of its pod from: the kinds to look in, in order, and the
+/// name (empty: chosen at admission, e.g. by model format).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Uses {
+    pub kinds: Vec<&'static str>,
+    pub name: String,
+    /// What it is for, in findings (`the model server`, `its pod templates`).
+    pub what: &'static str,
+}
+
+/// JSON pointers (RFC 6901) into the custom resource of the parts of a pod a fix can change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Locations {
+    /// The pod-level `securityContext` (it may not exist yet; its parent does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_security_context: Option<String>,
+    /// The template's `metadata` (it may not exist yet; its parent does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<String>,
+    /// Each container the resource defines, by name.
+    pub containers: BTreeMap<String, String>,
+    /// Containers the operator copies from another (by name): fixing that one fixes them.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub mirrors: BTreeMap<String, String>,
 }
 
 impl PodObject {
@@ -152,8 +236,39 @@ impl PodObject {
         &self.meta.name
     }
 
+    /// The object's kind as the API names it (a custom resource's own kind).
+    pub fn kind_name(&self) -> &str {
+        match &self.custom {
+            Some(c) => &c.kind,
+            None => self.kind.as_str(),
+        }
+    }
+
+    /// The template's path inside a custom resource.
+    pub fn path(&self) -> Option<&str> {
+        self.custom.as_deref().map(|c| c.path.as_str())
+    }
+
+    /// The object (and, for a custom resource, the template) as findings and reports name it.
+    pub fn object_ref(&self) -> crate::findings::ObjectRef {
+        let ns = (!self.is_cluster_scoped()).then(|| self.namespace());
+        let mut r = crate::findings::ObjectRef::new(self.kind_name(), ns, self.name());
+        r.path = self.path().map(str::to_owned);
+        r
+    }
+
+    /// The namespace (`default` when unset; empty for a cluster-scoped custom resource).
     pub fn namespace(&self) -> &str {
-        self.meta.namespace.as_deref().unwrap_or("default")
+        match &self.meta.namespace {
+            Some(ns) => ns,
+            None if self.is_cluster_scoped() => "",
+            None => "default",
+        }
+    }
+
+    /// A template of a cluster-scoped custom resource (a `ClusterWorkflowTemplate`, …).
+    pub fn is_cluster_scoped(&self) -> bool {
+        self.custom.as_ref().is_some_and(|c| c.cluster_scoped)
     }
 
     /// The annotations PSS checks read: the pod's own, or the template's.
@@ -176,7 +291,8 @@ impl PodObject {
 
     /// Whether the object runs pods now or will create them: Pending/Running pods; Deployments,
     /// StatefulSets, ReplicaSets and ReplicationControllers with replicas ≠ 0; DaemonSets;
-    /// CronJobs not suspended; Jobs not finished. PodTemplates never run anything.
+    /// CronJobs not suspended; Jobs not finished. PodTemplates never run anything. A custom
+    /// resource's template by its registry entry's rule.
     pub fn is_live(&self) -> bool {
         match self.kind {
             PodKind::Pod => matches!(self.state.phase.as_deref(), Some("Pending" | "Running")),
@@ -188,6 +304,7 @@ impl PodObject {
             PodKind::CronJob => !self.state.suspended,
             PodKind::Job => !self.state.finished,
             PodKind::PodTemplate => false,
+            PodKind::Custom => self.custom.as_ref().is_some_and(|c| c.dead.is_none()),
         }
     }
 }
@@ -279,6 +396,8 @@ pub struct Inventory {
     pub role_bindings: Vec<Sourced<RoleBinding>>,
     pub cluster_role_bindings: Vec<Sourced<ClusterRoleBinding>>,
     pub pod_objects: Vec<PodObject>,
+    /// Custom resources with pod templates, as kept (their templates are in `pod_objects`).
+    pub custom_resources: Vec<Sourced<serde_json::Value>>,
     /// Kinds read but not kept, with counts (Secrets are counted here and never kept).
     pub ignored: BTreeMap<String, usize>,
     /// Resource kinds that could not be read.
@@ -302,6 +421,13 @@ fn k8s_key(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) ->
     (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
 }
 
+/// A custom resource's apiVersion, kind, namespace and name.
+fn custom_key(v: &serde_json::Value) -> (String, String, String, String) {
+    let s =
+        |p: &str| v.pointer(p).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    (s("/apiVersion"), s("/kind"), s("/metadata/namespace"), s("/metadata/name"))
+}
+
 fn own_key(meta: &ObjectMeta) -> (String, String) {
     (meta.namespace.clone().unwrap_or_default(), meta.name.clone())
 }
@@ -319,13 +445,16 @@ impl Inventory {
         self.cluster_role_bindings.sort_by_cached_key(|o| (k8s_key(&o.metadata), o.source.clone()));
         // Unstable: no scratch buffer the size of the list; the key is unique per object.
         self.pod_objects.sort_unstable_by(|a, b| {
-            (a.namespace(), a.kind, a.name(), &a.source).cmp(&(
+            (a.namespace(), a.kind, a.kind_name(), a.name(), a.path(), &a.source).cmp(&(
                 b.namespace(),
                 b.kind,
+                b.kind_name(),
                 b.name(),
+                b.path(),
                 &b.source,
             ))
         });
+        self.custom_resources.sort_by_cached_key(|o| (custom_key(&o.obj), o.source.clone()));
         self.unavailable.sort();
     }
 
@@ -342,6 +471,7 @@ impl Inventory {
         append(&mut self.role_bindings, other.role_bindings);
         append(&mut self.cluster_role_bindings, other.cluster_role_bindings);
         append(&mut self.pod_objects, other.pod_objects);
+        append(&mut self.custom_resources, other.custom_resources);
         for (k, n) in other.ignored {
             *self.ignored.entry(k).or_default() += n;
         }
@@ -365,6 +495,7 @@ impl Inventory {
         self.role_bindings.iter_mut().for_each(|o| o.source = source.clone());
         self.cluster_role_bindings.iter_mut().for_each(|o| o.source = source.clone());
         self.pod_objects.iter_mut().for_each(|o| o.source = source.clone());
+        self.custom_resources.iter_mut().for_each(|o| o.source = source.clone());
     }
 
     /// How this inventory differs from `other`, provenance aside: one line per collection that
@@ -417,7 +548,17 @@ impl Inventory {
             "pods and workloads",
             &a.pod_objects,
             &b.pod_objects,
-            |o| (o.namespace().to_owned(), format!("{}/{}", o.kind, o.name())),
+            |o| (o.namespace().to_owned(), o.object_ref().to_string()),
+            &mut out,
+        );
+        diff_list(
+            "custom resources",
+            &a.custom_resources,
+            &b.custom_resources,
+            |o| {
+                let (api_version, kind, ns, name) = custom_key(&o.obj);
+                (ns, format!("{kind}.{api_version}/{name}"))
+            },
             &mut out,
         );
         if a.ignored != b.ignored {
@@ -448,7 +589,11 @@ impl Inventory {
         self.service_accounts.retain(|o| o.namespace.as_deref() == Some(ns));
         self.roles.retain(|o| o.metadata.namespace.as_deref() == Some(ns));
         self.role_bindings.retain(|o| o.metadata.namespace.as_deref() == Some(ns));
-        self.pod_objects.retain(|o| o.namespace() == ns);
+        self.pod_objects.retain(|o| o.namespace() == ns || o.is_cluster_scoped());
+        self.custom_resources.retain(|o| {
+            let n = custom_key(&o.obj).2;
+            n == ns || n.is_empty()
+        });
     }
 }
 

@@ -86,10 +86,18 @@ pub fn rejected_objects(objects: &[Value], level: Level, version: Version) -> Ve
                 if !violations.is_empty() {
                     out.push(format!(
                         "{} {}: {}",
-                        obj.kind,
+                        obj.kind_name(),
                         obj.name(),
                         pss::long_form(&violations)
                     ));
+                }
+            }
+            Ok(crate::decode::Decoded::Custom(_, found)) => {
+                for t in found.iter().filter(|t| t.is_live()) {
+                    let violations = pss::evaluate(level, version, &t.view());
+                    if !violations.is_empty() {
+                        out.push(format!("{}: {}", t.object_ref(), pss::long_form(&violations)));
+                    }
                 }
             }
             Ok(_) => out.push(format!("{kind} {name}: not a pod or workload")),

@@ -26,9 +26,13 @@ pub struct AdmitOptions {
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdmitResult {
-    pub kind: PodKind,
+    /// The object's kind (a custom resource's own kind for a template inside one).
+    pub kind: String,
     pub namespace: String,
     pub name: String,
+    /// For a pod template inside a custom resource: its path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// Where the object was read.
     pub source: String,
     /// Who was taken to create its pods.
@@ -64,10 +68,11 @@ impl AdmitReport {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AdmitError {
     #[error(
-        "{kind} {namespace}/{name}: a {kind} without a controller is created by a person or a \
-         client, not a controller: say who with --as USER (and --as-group GROUP)"
+        "{object}: a {} without a controller is created by a person or a client (an operator \
+         for a custom resource), not a built-in controller: say who with --as USER (and \
+         --as-group GROUP)", object.kind
     )]
-    NeedsRequester { kind: PodKind, namespace: String, name: String },
+    NeedsRequester { object: crate::findings::ObjectRef },
 }
 
 /// The requester of an object: the user's, else the controller of its kind (or of a pod's
@@ -78,7 +83,7 @@ fn requester_of(o: &PodObject, opts: &AdmitOptions) -> Option<Requester> {
     }
     let by_controller = match o.kind {
         PodKind::Pod => o.meta.controller().and_then(|c| PodKind::from_kind(&c.kind)),
-        PodKind::PodTemplate => None,
+        PodKind::PodTemplate | PodKind::Custom => None,
         k => Some(k),
     };
     by_controller.and_then(Requester::controller_for)
@@ -95,11 +100,7 @@ pub fn admit_report(
     let mut results = Vec::new();
     for o in &objects.pod_objects {
         let Some(requester) = requester_of(o, opts) else {
-            return Err(AdmitError::NeedsRequester {
-                kind: o.kind,
-                namespace: o.namespace().to_owned(),
-                name: o.name().to_owned(),
-            });
+            return Err(AdmitError::NeedsRequester { object: o.object_ref() });
         };
         let mut o = o.clone();
         if let Some(sa) = &opts.service_account {
@@ -107,9 +108,10 @@ pub fn admit_report(
         }
         let d = decide_for(&psps, grants, &o, &requester);
         results.push(AdmitResult {
-            kind: o.kind,
+            kind: o.kind_name().to_owned(),
             namespace: o.namespace().to_owned(),
             name: o.name().to_owned(),
+            path: o.path().map(str::to_owned),
             source: o.source.to_string(),
             service_account: o.spec.service_account().to_owned(),
             requester,
@@ -120,6 +122,8 @@ pub fn admit_report(
             candidates: d.candidates,
         });
     }
-    results.sort_by(|a, b| (&a.namespace, a.kind, &a.name).cmp(&(&b.namespace, b.kind, &b.name)));
+    results.sort_by(|a, b| {
+        (&a.namespace, &a.kind, &a.name, &a.path).cmp(&(&b.namespace, &b.kind, &b.name, &b.path))
+    });
     Ok(AdmitReport { schema_version: ADMIT_SCHEMA_VERSION, results })
 }

@@ -131,11 +131,7 @@ pub fn would_admit(inv: &Inventory, grants: &[Grant]) -> Vec<WouldAdmit> {
         }
         let reason = if !o.is_live() {
             "not-live"
-        } else if !with_pods.contains(&ObjectRef::new(
-            o.kind.as_str(),
-            Some(o.namespace()),
-            o.name(),
-        )) {
+        } else if !with_pods.contains(&o.object_ref()) {
             "no-pods"
         } else {
             continue;
@@ -143,7 +139,7 @@ pub fn would_admit(inv: &Inventory, grants: &[Grant]) -> Vec<WouldAdmit> {
         let requester = default_requester(o);
         let d = decide_for(&psps, grants, o, &requester);
         out.push(WouldAdmit {
-            kind: o.kind.as_str().to_owned(),
+            kind: o.kind_name().to_owned(),
             namespace: o.namespace().to_owned(),
             name: o.name().to_owned(),
             reason,
@@ -178,6 +174,7 @@ mod tests {
                 .unwrap(),
             state: ObjectState::default(),
             source: src(),
+            custom: None,
         }
     }
 

@@ -20,7 +20,10 @@ pub fn render(
 }
 
 fn subject(r: &AdmitResult) -> String {
-    format!("{} {}/{}", r.kind, r.namespace, r.name)
+    match &r.path {
+        Some(p) => format!("{} {}/{} {p}", r.kind, r.namespace, r.name),
+        None => format!("{} {}/{}", r.kind, r.namespace, r.name),
+    }
 }
 
 fn text(w: &mut dyn Write, report: &AdmitReport, style: Style) -> io::Result<()> {

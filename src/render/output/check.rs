@@ -26,7 +26,7 @@ fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
         Some(level) => {
             let lv = level_version(level, r.version);
             for res in r.results.iter().filter(|res| !res.allowed) {
-                let subject = format!("{} {}/{}", res.kind, res.namespace, res.name);
+                let subject = res.subject();
                 writeln!(
                     w,
                     "{}: would violate PodSecurity \"{lv}\": {}",
@@ -45,7 +45,7 @@ fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
         }
         None => {
             for res in &r.results {
-                writeln!(w, "{} {}/{}: passes {}", res.kind, res.namespace, res.name, res.passes)?;
+                writeln!(w, "{}: passes {}", res.subject(), res.passes)?;
             }
             let counts: Vec<String> =
                 s.passes.iter().rev().map(|(level, n)| format!("{n} {level}")).collect();
@@ -83,7 +83,10 @@ fn markdown(w: &mut dyn Write, r: &CheckReport) -> io::Result<()> {
             "| {} | {} | {} | {} | {} | {} |",
             res.kind,
             res.namespace,
-            res.name,
+            match &res.path {
+                Some(p) => format!("{} `{p}`", res.name),
+                None => res.name.clone(),
+            },
             res.passes,
             if res.allowed { "yes" } else { "no" },
             res.message.replace('|', "\\|")

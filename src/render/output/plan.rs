@@ -293,10 +293,9 @@ pub fn report_markdown(plan: &Plan) -> String {
             let how = fix_link(b);
             let _ = writeln!(
                 o,
-                "- `{}` {} {}: would violate PodSecurity \"{}:{}\": {}{how}",
+                "- `{}` {}: would violate PodSecurity \"{}:{}\": {}{how}",
                 n.name,
-                b.kind,
-                b.name,
+                b.what(),
                 n.audit,
                 n.audit_version,
                 md_escape(&b.message)
@@ -325,7 +324,7 @@ pub fn report_markdown(plan: &Plan) -> String {
             "\n## Breaks on upgrade\n\nPass enforce at the pinned version, fail at `latest`.\n\n",
         );
         for (n, b) in upgrades {
-            let _ = writeln!(o, "- `{}` {} {}: {}", n.name, b.kind, b.name, md_escape(&b.message));
+            let _ = writeln!(o, "- `{}` {}: {}", n.name, b.what(), md_escape(&b.message));
         }
     }
     let dead: Vec<_> = plan
@@ -338,10 +337,9 @@ pub fn report_markdown(plan: &Plan) -> String {
         for (n, d) in dead {
             let _ = writeln!(
                 o,
-                "- `{}` {} {} (passes {}): {}{}",
+                "- `{}` {} (passes {}): {}{}",
                 n.name,
-                d.kind,
-                d.name,
+                d.what(),
                 d.passes,
                 md_escape(&d.message),
                 fix_link(d)

@@ -1,0 +1,3 @@
+//! Tests of the registry and the generic scan.
+
+use super::*;
