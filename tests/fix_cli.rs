@@ -1,5 +1,6 @@
 //! `psa-migrate fix` end to end: proven patches for every testdata cluster, reproduced field
-//! for field by the real `kubectl patch --local --type strategic`.
+//! for field by the real `kubectl patch --local` (`--type strategic`; `--type json` for the
+//! templates of custom resources).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,7 +50,7 @@ fn objects(dir: &Path) -> BTreeMap<(String, String, String), Value> {
             for o in items {
                 let key = (
                     o["kind"].as_str().unwrap_or_default().to_owned(),
-                    o["metadata"]["namespace"].as_str().unwrap_or("default").to_owned(),
+                    o["metadata"]["namespace"].as_str().unwrap_or_default().to_owned(),
                     o["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
                 );
                 out.insert(key, o);
@@ -59,8 +60,9 @@ fn objects(dir: &Path) -> BTreeMap<(String, String, String), Value> {
     out
 }
 
-/// The pod template of an object as the model reads it, in the shape of `patchedPod`.
-fn model_pod(object_json: &str) -> Value {
+/// The pod template of an object (the one at `path` in a custom resource) as the model reads
+/// it, in the shape of `patchedPod`.
+fn model_pod(object_json: &str, path: Option<&str>) -> Value {
     let mut inv = Inventory::default();
     let mut errors = Vec::new();
     parse_text(
@@ -72,7 +74,7 @@ fn model_pod(object_json: &str) -> Value {
         &mut errors,
     );
     assert!(errors.is_empty(), "{errors:?}");
-    let o = &inv.pod_objects[0];
+    let o = inv.pod_objects.iter().find(|o| o.path() == path).expect("the template");
     let mut pod = json!({"spec": o.spec.to_api()});
     if !o.pod_annotations().is_empty() {
         pod["metadata"] = json!({"annotations": o.pod_annotations()});
@@ -94,7 +96,7 @@ fn fix_report(cluster: &str, out: &Path) -> Value {
 #[test]
 fn kubectl_reproduces_every_patch() {
     let Some(kubectl) = kubectl() else { return };
-    let mut checked = 0;
+    let (mut checked, mut custom) = (0, 0);
     for cluster in ["ml-platform", "legacy-eks", "post-125"] {
         let tmp = tempfile::tempdir().unwrap();
         let report = fix_report(cluster, &tmp.path().join("fixes"));
@@ -104,26 +106,35 @@ fn kubectl_reproduces_every_patch() {
             let r = &f["object"];
             let key = (
                 r["kind"].as_str().unwrap().to_owned(),
-                r["namespace"].as_str().unwrap().to_owned(),
+                r["namespace"].as_str().unwrap_or_default().to_owned(),
                 r["name"].as_str().unwrap().to_owned(),
+            );
+            let path = r["path"].as_str();
+            let patch_type = f["patchType"].as_str().unwrap();
+            assert_eq!(
+                patch_type == "json",
+                path.is_some(),
+                "{key:?}: JSON patches for custom resources"
             );
             let original = originals.get(&key).unwrap_or_else(|| panic!("{key:?} not in input"));
             let file = tmp.path().join("original.json");
             std::fs::write(&file, original.to_string()).unwrap();
             let out = std::process::Command::new(&kubectl)
                 .env("KUBECONFIG", tmp.path().join("none"))
-                .args(["patch", "--local", "--type", "strategic", "-o", "json", "-f"])
+                .args(["patch", "--local", "--type", patch_type, "-o", "json", "-f"])
                 .arg(&file)
                 .args(["-p", &f["patch"].to_string()])
                 .output()
                 .unwrap();
             assert!(out.status.success(), "{key:?}: {}", String::from_utf8_lossy(&out.stderr));
-            let patched = model_pod(&String::from_utf8(out.stdout).unwrap());
+            let patched = model_pod(&String::from_utf8(out.stdout).unwrap(), path);
+            custom += usize::from(path.is_some());
             assert_eq!(patched, f["patchedPod"], "{key:?}: kubectl's result differs");
             checked += 1;
         }
     }
     assert!(checked >= 8, "only {checked} fixes checked");
+    assert!(custom >= 3, "only {custom} fixes of custom resources checked");
 }
 
 #[test]

@@ -25,7 +25,11 @@ pub use registry::{Entry, REGISTRY};
 pub const GENERIC: &str = "generic";
 
 /// API groups of built-in kinds (and of add-ons that hold no pod templates): never scanned.
+/// A registry group is custom even under `.k8s.io` (`sparkoperator.k8s.io`).
 fn is_builtin_group(group: &str) -> bool {
+    if REGISTRY.iter().any(|e| e.group == group) {
+        return false;
+    }
     !group.contains('.')
         || (group.ends_with(".k8s.io") && !group.ends_with(".x-k8s.io"))
         || group == "psa-migrate.io"
@@ -35,6 +39,11 @@ fn is_builtin_group(group: &str) -> bool {
 /// kinds such as Secrets).
 pub fn is_custom_api_version(api_version: &str) -> bool {
     api_version.split_once('/').is_some_and(|(g, _)| !is_builtin_group(g))
+}
+
+/// Whether a qualified resource name (`rayclusters.ray.io`) is a custom resource.
+pub fn is_custom_resource(qualified: &str) -> bool {
+    qualified.split_once('.').is_some_and(|(_, group)| !is_builtin_group(group))
 }
 
 /// The registry entry of a kind, by apiVersion (`ray.io/v1`) and kind.
@@ -422,7 +431,7 @@ pub fn template_at(at: &At, template: &Value) -> Found {
     let spec = template.get("spec").cloned().unwrap_or(Value::Object(Map::new()));
     let mut locations = Locations {
         pod_security_context: Some(spec_at.key("securityContext").pointer),
-        metadata: Some(at.key("metadata").pointer),
+        annotations: Some(metadata_annotations(at, template)),
         ..Locations::default()
     };
     container_locations(&spec, &spec_at, &mut locations.containers);
@@ -434,6 +443,24 @@ pub fn template_at(at: &At, template: &Value) -> Found {
         locations,
         uses: None,
     }
+}
+
+/// Where the `metadata.annotations` of the object at `at` are, and how many of those two
+/// steps are missing (see [`Locations::annotations`]).
+pub fn metadata_annotations(at: &At, object: &Value) -> (String, usize) {
+    let missing = match object.get("metadata") {
+        Some(m) if m.get("annotations").is_some_and(Value::is_object) => 0,
+        Some(m) if m.is_object() => 1,
+        _ => 2,
+    };
+    (at.key("metadata").key("annotations").pointer, missing)
+}
+
+/// Where an `annotations` map that becomes the pod's is (a field of the object at `at`, which
+/// exists), and whether it is missing.
+pub fn annotations_field(at: &At, object: &Value) -> (String, usize) {
+    let missing = usize::from(!object.get("annotations").is_some_and(Value::is_object));
+    (at.key("annotations").pointer, missing)
 }
 
 /// A pod spec (no metadata of its own) at `at`, e.g. a serving runtime's `spec`.

@@ -266,6 +266,12 @@ fn fix_one(
             });
         }
     }
+    // A custom resource without a place for the pod's annotations: the API server writes the
+    // seccomp and AppArmor annotations of a pod from its fields, so the fix leaves them out.
+    if o.custom.as_ref().is_some_and(|c| c.locations.annotations.is_none()) {
+        replayed.annotations.clone_from(&original.annotations);
+        hardened.annotations.clone_from(&original.annotations);
+    }
     // Compared as the API sees them (an empty security context is no change).
     if pod_json(&hardened) == pod_json(&original) {
         return (None, decision);
@@ -425,9 +431,11 @@ fn file_name(o: &PodObject) -> String {
 
 /// The JSON patch (RFC 6902) that makes a custom resource's template give the `new` pod
 /// instead of `old` (both pod JSON): each changed security context is written whole where the
-/// registry says it lives. Annotations are left to the API server, which writes the seccomp
-/// annotation of a pod from its field. `Err`: the reasons some change has no place in the
-/// resource (a container the operator adds, a pod field the resource does not carry).
+/// registry says it lives, and each changed annotation of a template that has metadata (the
+/// API server writes a pod's seccomp and AppArmor annotations from its fields, so where a
+/// resource keeps no template metadata they are left to it). `Err`: the reasons some change
+/// has no place in the resource (a container the operator adds, a pod field the resource does
+/// not carry).
 fn json_patch(
     c: &crate::model::inventory::CustomTemplate,
     old: &Value,
@@ -436,6 +444,31 @@ fn json_patch(
     let mut ops = Vec::new();
     let mut reasons = Vec::new();
     let (old_spec, new_spec) = (&old["spec"], &new["spec"]);
+    let (old_notes, new_notes) = (&old["metadata"]["annotations"], &new["metadata"]["annotations"]);
+    if old_notes != new_notes
+        && let Some((at, missing)) = &c.locations.annotations
+    {
+        let added: Map<String, Value> = new_notes
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, v)| old_notes.get(k.as_str()) != Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        match missing {
+            0 => {
+                for (k, v) in added {
+                    let key = k.replace('~', "~0").replace('/', "~1");
+                    ops.push(json!({"op": "add", "path": format!("{at}/{key}"), "value": v}));
+                }
+            }
+            1 => ops.push(json!({"op": "add", "path": at, "value": added})),
+            _ => {
+                let metadata = at.trim_end_matches("/annotations");
+                ops.push(json!({"op": "add", "path": metadata, "value": {"annotations": added}}));
+            }
+        }
+    }
     let old_obj = old_spec.as_object().cloned().unwrap_or_default();
     for (k, v) in new_spec.as_object().into_iter().flatten() {
         if old_obj.get(k) == Some(v) {

@@ -399,6 +399,19 @@ items:
 - apiVersion: v1
   kind: ServiceAccount
   metadata: {name: default, namespace: web}
+---
+apiVersion: ray.io/v1
+kind: RayCluster
+metadata: {name: llm, namespace: ml, labels: {team: a}}
+spec:
+  headGroupSpec:
+    template:
+      spec:
+        containers:
+        - name: head
+          image: ray
+          env: [{name: TOKEN, value: s3cr3t}]
+          securityContext: {privileged: true}
 "#;
         let mut inv = Inventory::default();
         let mut errors = Vec::new();
@@ -425,7 +438,14 @@ items:
         let files = export_files(&inv).unwrap();
         let back = read_back(&files);
         assert_eq!(inv.diff_ignoring_provenance(&back), Vec::<String>::new());
-        assert_eq!(back.pod_objects.len(), 5);
+        assert_eq!(back.pod_objects.len(), 6);
+        assert_eq!(back.custom_resources.len(), 1);
+        let crs = files.iter().find(|f| f.name == "customresources.yaml").unwrap();
+        assert!(
+            crs.text.contains("kind: RayCluster") && !crs.text.contains("s3cr3t"),
+            "{}",
+            crs.text
+        );
         assert_eq!(back.listed, inv.listed, "the export record reads back");
         // Determinism.
         assert_eq!(export_files(&back).unwrap(), files);

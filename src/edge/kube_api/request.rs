@@ -109,7 +109,7 @@ fn checked(verb: Verb, obj: &ObjectRef) -> Result<(), ApiError> {
 }
 
 /// GET of a fixed discovery path (`/version`, `/apis`, `/apis/policy/v1beta1`).
-pub fn discovery(path: &'static str) -> Prepared {
+pub fn discovery(path: &str) -> Prepared {
     let request = http::Request::get(path).body(Vec::new()).unwrap_or_default();
     Prepared::new(Call::read(Verb::Get), request)
 }

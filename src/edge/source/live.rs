@@ -101,6 +101,38 @@ impl KindSpec {
     }
 }
 
+/// A kind as the live source lists it: one of [`KINDS`], a custom resource kind of the
+/// registry, or another custom resource kind found by discovery.
+#[derive(Clone, Debug)]
+struct Listing {
+    resource: String,
+    kind: String,
+    namespaced: bool,
+    versions: Vec<String>,
+}
+
+impl Listing {
+    fn of(spec: &KindSpec) -> Listing {
+        Listing {
+            resource: spec.resource.to_owned(),
+            kind: spec.kind.to_owned(),
+            namespaced: spec.namespaced,
+            versions: spec.versions.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    fn group(&self) -> &str {
+        self.versions[0].rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    fn qualified(&self) -> String {
+        match self.group() {
+            "" => self.resource.clone(),
+            g => format!("{}.{g}", self.resource),
+        }
+    }
+}
+
 const RBAC: &[&str] = &["rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1"];
 
 /// Everything the live source reads, biggest first so the long lists start early. Secrets are
@@ -367,7 +399,8 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
             None
         }
     };
-    let served = served_group_versions(&fetcher).await;
+    let discovered = served_group_versions(&fetcher).await;
+    let served = discovered.as_ref().map(|d| d.served.clone());
     let psp_served = psp_served(&fetcher, served.as_ref()).await;
     inv.server_version = version.clone();
 
@@ -380,10 +413,10 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
         served,
     });
 
-    // The custom resources of the registry that the server serves (by `/apis`): listed like
-    // built-in kinds. Without discovery they are not tried (each would be a 404 notice).
-    let kinds: Vec<KindSpec> =
-        KINDS.iter().copied().chain(custom_kinds(ctx.served.as_ref())).collect();
+    // The custom resources the server serves (by discovery): listed like built-in kinds.
+    // Without discovery they are not tried (each would be a 404 notice).
+    let mut kinds: Vec<Listing> = KINDS.iter().map(Listing::of).collect();
+    kinds.extend(custom_kinds(&ctx.fetcher, discovered.as_ref()).await);
     if ctx.served.is_none() {
         notices.push(
             "the served API groups are unknown (/apis failed): custom resources are not read"
@@ -394,7 +427,7 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
     let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let mut outcomes: Vec<Option<KindOutcome>> = (0..kinds.len()).map(|_| None).collect();
-    for (index, spec) in kinds.iter().copied().enumerate() {
+    for (index, spec) in kinds.iter().cloned().enumerate() {
         if spec.resource == "podsecuritypolicies" && !psp_served {
             outcomes[index] = Some(KindOutcome::unavailable(Unavailable {
                 resource: spec.qualified(),
@@ -467,20 +500,85 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
     })
 }
 
-/// The registry's custom resource kinds served at one of their API versions (preferred
-/// first), as kinds to list.
-fn custom_kinds(served: Option<&BTreeSet<String>>) -> Vec<KindSpec> {
-    let Some(served) = served else { return Vec::new() };
-    crate::custom::REGISTRY
+/// The custom resource kinds the server serves, as kinds to list: those of the registry (at
+/// the versions its CRDs serve, from the resource list of each served group/version of a
+/// registry group), then every other listable custom resource kind (at its group's preferred
+/// version), whose objects are scanned for pod templates. A resource list that cannot be read
+/// keeps the registry's kinds (their list then reports why).
+async fn custom_kinds(fetcher: &ApiClient, discovered: Option<&Discovered>) -> Vec<Listing> {
+    let Some(d) = discovered else { return Vec::new() };
+    let mut lists: std::collections::BTreeMap<String, Option<Vec<ApiResource>>> =
+        std::collections::BTreeMap::new();
+    let registry_gvs = crate::custom::REGISTRY.iter().flat_map(|e| e.api_versions.iter());
+    let custom_gvs = d.preferred.iter().filter(|gv| crate::custom::is_custom_api_version(gv));
+    for gv in registry_gvs.map(|v| (*v).to_owned()).chain(custom_gvs.cloned()) {
+        if d.served.contains(&gv) && !lists.contains_key(&gv) {
+            let list = resource_list(fetcher, &gv).await;
+            lists.insert(gv, list);
+        }
+    }
+    let mut out: Vec<Listing> = crate::custom::REGISTRY
         .iter()
-        .filter(|e| e.api_versions.iter().any(|v| served.contains(*v)))
-        .map(|e| KindSpec {
-            resource: e.plural,
-            kind: e.kind,
-            namespaced: e.namespaced,
-            versions: e.api_versions,
+        .filter(|e| {
+            e.api_versions.iter().any(|gv| match lists.get(*gv) {
+                Some(Some(resources)) => resources.iter().any(|r| r.name == e.plural),
+                Some(None) => true,
+                None => false,
+            })
         })
-        .collect()
+        .map(|e| Listing {
+            resource: e.plural.to_owned(),
+            kind: e.kind.to_owned(),
+            namespaced: e.namespaced,
+            versions: e.api_versions.iter().map(|v| (*v).to_owned()).collect(),
+        })
+        .collect();
+    for gv in d.preferred.iter().filter(|gv| crate::custom::is_custom_api_version(gv)) {
+        let group = gv.rsplit_once('/').map_or("", |(g, _)| g);
+        for r in lists.get(gv).cloned().flatten().unwrap_or_default() {
+            let registered =
+                crate::custom::REGISTRY.iter().any(|e| e.group == group && e.kind == r.kind);
+            if registered || r.name.contains('/') || !r.verbs.iter().any(|v| v == "list") {
+                continue;
+            }
+            out.push(Listing {
+                resource: r.name,
+                kind: r.kind,
+                namespaced: r.namespaced,
+                versions: vec![gv.clone()],
+            });
+        }
+    }
+    out
+}
+
+/// One entry of a group/version's resource list.
+#[derive(Clone, Debug, serde::Deserialize)]
+struct ApiResource {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    namespaced: bool,
+    #[serde(default)]
+    verbs: Vec<String>,
+}
+
+/// The resources a group/version serves (`None`: discovery could not say).
+async fn resource_list(fetcher: &ApiClient, gv: &str) -> Option<Vec<ApiResource>> {
+    #[derive(serde::Deserialize)]
+    struct ResourceList {
+        #[serde(default)]
+        resources: Vec<ApiResource>,
+    }
+    let list = fetcher
+        .send_decoded(&request::discovery(&format!("/apis/{gv}")), |b| {
+            serde_json::from_slice::<ResourceList>(b).map_err(|e| e.to_string())
+        })
+        .await
+        .ok()?;
+    Some(list.resources)
 }
 
 /// The notice for a cluster that no longer serves PSPs.
@@ -521,17 +619,26 @@ impl KindOutcome {
     }
 }
 
-/// `/apis`: the group/versions the server serves; `None` when it cannot say.
-async fn served_group_versions(fetcher: &ApiClient) -> Option<BTreeSet<String>> {
+/// What `/apis` says: every group/version served (plus `v1`), and each group's preferred one.
+struct Discovered {
+    served: BTreeSet<String>,
+    preferred: Vec<String>,
+}
+
+/// `/apis`; `None` when it cannot say.
+async fn served_group_versions(fetcher: &ApiClient) -> Option<Discovered> {
     #[derive(serde::Deserialize)]
     struct GroupList {
         #[serde(default)]
         groups: Vec<Group>,
     }
     #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct Group {
         #[serde(default)]
         versions: Vec<GroupVersion>,
+        #[serde(default)]
+        preferred_version: Option<GroupVersion>,
     }
     #[derive(serde::Deserialize)]
     struct GroupVersion {
@@ -544,10 +651,16 @@ async fn served_group_versions(fetcher: &ApiClient) -> Option<BTreeSet<String>> 
         })
         .await
         .ok()?;
-    let mut served: BTreeSet<String> =
-        list.groups.into_iter().flat_map(|g| g.versions).map(|v| v.group_version).collect();
-    served.insert("v1".to_owned());
-    Some(served)
+    let mut preferred = Vec::new();
+    let mut served = BTreeSet::from(["v1".to_owned()]);
+    for g in list.groups {
+        let first = g.versions.first().map(|v| v.group_version.clone());
+        if let Some(p) = g.preferred_version.map(|v| v.group_version).or(first) {
+            preferred.push(p);
+        }
+        served.extend(g.versions.into_iter().map(|v| v.group_version));
+    }
+    Some(Discovered { served, preferred })
 }
 
 /// Whether `policy/v1beta1` serves `podsecuritypolicies`. Only a definite "no" (absent from
@@ -579,11 +692,11 @@ async fn psp_served(fetcher: &ApiClient, served: Option<&BTreeSet<String>>) -> b
 }
 
 /// Reads one kind, trying its group/versions in order.
-async fn read_kind(ctx: &Ctx, spec: &KindSpec, bar: &dyn Task) -> KindOutcome {
+async fn read_kind(ctx: &Ctx, spec: &Listing, bar: &dyn Task) -> KindOutcome {
     let candidates: Vec<&str> = spec
         .versions
         .iter()
-        .copied()
+        .map(String::as_str)
         .filter(|gv| ctx.served.as_ref().is_none_or(|s| s.contains(*gv)))
         .collect();
     for gv in &candidates {
@@ -613,16 +726,16 @@ async fn read_kind(ctx: &Ctx, spec: &KindSpec, bar: &dyn Task) -> KindOutcome {
 /// continue token expires (what has been read of the kind so far is dropped).
 async fn list_kind(
     ctx: &Ctx,
-    spec: &KindSpec,
+    spec: &Listing,
     gv: &str,
     bar: &dyn Task,
 ) -> Result<KindOutcome, ListFailure> {
     let seed = JsonDocumentSeed {
-        defaults: ItemDefaults { kind: Some(spec.kind), api_version: Some(gv) },
+        defaults: ItemDefaults { kind: Some(&spec.kind), api_version: Some(gv) },
     };
     let failed = |error| ListFailure { error, restarts: 0 };
     let namespace = ctx.namespace.as_deref().filter(|_| spec.namespaced);
-    let collection = kube_api::resource_path(gv, spec.resource, namespace).map_err(|message| {
+    let collection = kube_api::resource_path(gv, &spec.resource, namespace).map_err(|message| {
         failed(Failure::Invalid { method: "GET", path: spec.qualified(), message })
     })?;
     let mut outcome = KindOutcome::default();
@@ -683,7 +796,7 @@ fn add_objects(
 /// The inventory entry for a kind whose list failed.
 fn unavailable(
     ctx: &Ctx,
-    spec: &KindSpec,
+    spec: &Listing,
     gv: &str,
     failure: &Failure,
     restarts: u32,
@@ -693,7 +806,7 @@ fn unavailable(
         if !spec.namespaced && spec.resource == "namespaces" && ctx.namespace.is_some() {
             ("get", "namespaces")
         } else {
-            ("list", spec.resource)
+            ("list", spec.resource.as_str())
         };
     let scope = match ctx.namespace.as_deref().filter(|_| spec.namespaced) {
         Some(ns) => format!("in the namespace \"{ns}\""),

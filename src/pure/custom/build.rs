@@ -414,6 +414,7 @@ fn argo_spec(spec: Option<&Value>, spec_pos: &At) -> Vec<Found> {
         }
         pod.insert("initContainers".into(), Value::Array(inits));
         pod.insert("containers".into(), Value::Array(containers));
+        locations.annotations = Some(super::metadata_annotations(&at, raw));
         let mut found = Found {
             path: at.path.clone(),
             annotations: tmpl.get("metadata").and_then(|m| m.get("annotations")).cloned(),
@@ -677,6 +678,7 @@ fn spark_pods(spec: Option<&Value>, at: &At) -> Vec<Found> {
         pod.insert("volumes".into(), Value::Array(volumes));
         pod.insert("initContainers".into(), Value::Array(inits));
         pod.insert("containers".into(), Value::Array(containers));
+        locations.annotations = Some(super::annotations_field(&role_at, r));
         out.push(Found {
             path: role_at.path.clone(),
             annotations: r.get("annotations").cloned(),
@@ -813,6 +815,7 @@ pub fn inference_service(value: &Value) -> Vec<Found> {
             found.uses = Some(serving_runtime_of(value, m));
         }
         found.annotations = c.get("annotations").cloned();
+        found.locations.annotations = Some(super::annotations_field(&at, c));
         if storage {
             inject(&mut found, &[&KSERVE_STORAGE_INITIALIZER]);
         }

@@ -221,9 +221,10 @@ pub struct Locations {
     /// The pod-level `securityContext` (it may not exist yet; its parent does).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pod_security_context: Option<String>,
-    /// The template's `metadata` (it may not exist yet; its parent does).
+    /// The template's `metadata.annotations`, and how many of its last two steps do not exist
+    /// yet (0: the annotations do; 1: only `metadata` does; 2: neither, the template does).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<String>,
+    pub annotations: Option<(String, usize)>,
     /// Each container the resource defines, by name.
     pub containers: BTreeMap<String, String>,
     /// Containers the operator copies from another (by name): fixing that one fixes them.

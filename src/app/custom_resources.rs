@@ -1,0 +1,84 @@
+//! `psa-migrate custom-resources`: the registry of custom resource kinds whose pod templates
+//! are read. Reads no input and no kubeconfig.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::app::{AppError, Settings, exit};
+use crate::custom::REGISTRY;
+use crate::output::{Format, write_json, write_yaml};
+
+/// One registry entry as printed.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Row {
+    kind: &'static str,
+    group: &'static str,
+    api_versions: &'static [&'static str],
+    resource: String,
+    namespaced: bool,
+    paths: &'static [&'static str],
+    pods: &'static str,
+    live: &'static str,
+    source: &'static str,
+}
+
+fn rows() -> Vec<Row> {
+    REGISTRY
+        .iter()
+        .map(|e| Row {
+            kind: e.kind,
+            group: e.group,
+            api_versions: e.api_versions,
+            resource: format!("{}.{}", e.plural, e.group),
+            namespaced: e.namespaced,
+            paths: e.paths,
+            pods: e.pods,
+            live: e.live,
+            source: e.source,
+        })
+        .collect()
+}
+
+/// Runs `custom-resources`.
+pub fn run(settings: &Settings, out: &mut dyn Write) -> Result<u8, AppError> {
+    let rows = rows();
+    match settings.format {
+        Format::Json => write_json(out, &rows)?,
+        Format::Yaml => write_yaml(out, &rows)?,
+        Format::Markdown => {
+            writeln!(out, "| Kind | API versions | Pod templates | Live | Source |")?;
+            writeln!(out, "| --- | --- | --- | --- | --- |")?;
+            for r in &rows {
+                let paths: Vec<String> = r.paths.iter().map(|p| format!("`{p}`")).collect();
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    r.kind,
+                    r.api_versions.join(", "),
+                    paths.join(", "),
+                    r.live,
+                    r.source
+                )?;
+            }
+        }
+        Format::Text => {
+            for r in &rows {
+                writeln!(out, "{} ({})", r.kind, r.api_versions.join(", "))?;
+                for p in r.paths {
+                    writeln!(out, "  template: {p}")?;
+                }
+                writeln!(out, "  pods:     {}", r.pods)?;
+                writeln!(out, "  live:     {}", r.live)?;
+                writeln!(out, "  source:   {}", r.source)?;
+            }
+            writeln!(
+                out,
+                "Any other custom resource: every object whose spec holds containers with images \
+                 is judged as a pod template (generic)."
+            )?;
+        }
+    }
+    Ok(exit::CLEAN)
+}
