@@ -276,7 +276,7 @@ fn demo_cluster_json_restricted_latest() {
     insta::assert_json_snapshot!("demo_cluster_json_restricted_latest_summary", v["summary"]);
 
     let results = v["results"].as_array().unwrap();
-    assert_eq!(results.len(), 60);
+    assert_eq!(results.len(), 77);
     let find = |kind: &str, ns: &str, name: &str| {
         results
             .iter()
@@ -297,13 +297,14 @@ fn demo_cluster_json_restricted_latest() {
         assert_eq!(r["allowed"] == true, r["violations"].as_array().unwrap().is_empty(), "{r}");
     }
     let expected: std::collections::BTreeMap<&str, (usize, usize)> = [
-        ("data-pipelines", (2, 2)),
+        ("", (0, 1)),
+        ("data-pipelines", (4, 4)),
         ("default", (0, 1)),
-        ("inference", (8, 3)),
+        ("inference", (8, 4)),
         ("kube-system", (0, 14)),
-        ("ml-workloads", (5, 11)),
+        ("ml-workloads", (7, 19)),
         ("monitoring", (1, 9)),
-        ("notebooks", (0, 4)),
+        ("notebooks", (0, 5)),
     ]
     .into();
     assert_eq!(per_ns, expected);
@@ -324,6 +325,76 @@ fn demo_cluster_json_restricted_latest() {
         "demo_cluster_json_restricted_latest_curl_test",
         find("Pod", "default", "curl-test")
     );
+}
+
+/// Every pod template inside a custom resource of the demo cluster: its path and the most
+/// restrictive level it passes, as the operator's pods would be judged (injected containers
+/// included).
+#[test]
+fn demo_custom_resources_are_judged_by_template() {
+    let out = cmd()
+        .args(["check", "-f", "testdata/clusters/ml-platform", "-o", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<String> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r.get("path").is_some())
+        .map(|r| {
+            format!(
+                "{} {}/{} {} {}",
+                r["kind"].as_str().unwrap(),
+                r["namespace"].as_str().unwrap(),
+                r["name"].as_str().unwrap(),
+                r["path"].as_str().unwrap(),
+                r["passes"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            // Its kserve-container sets no seccomp profile.
+            "ClusterServingRuntime /kserve-huggingfaceserver spec baseline",
+            "SparkApplication data-pipelines/daily-aggregates spec.driver restricted",
+            "SparkApplication data-pipelines/daily-aggregates spec.executor restricted",
+            // The main containers pass restricted; Argo's init and wait do not.
+            "Workflow data-pipelines/feature-backfill spec.templates[1] baseline",
+            "Workflow data-pipelines/feature-backfill spec.templates[2] baseline",
+            // The GPU predictor: the runtime's container and KServe's storage initializer.
+            "InferenceService inference/llm-chat spec.predictor baseline",
+            "FineTuneRun ml-workloads/support-bot-lora spec.worker.template baseline",
+            "JobSet ml-workloads/embeddings-index spec.replicatedJobs[0].template.spec.template baseline",
+            "PyTorchJob ml-workloads/llama-finetune spec.pytorchReplicaSpecs.Master.template baseline",
+            // IPC_LOCK.
+            "PyTorchJob ml-workloads/llama-finetune spec.pytorchReplicaSpecs.Worker.template privileged",
+            "RayCluster ml-workloads/llm spec.headGroupSpec.template restricted",
+            // hostPath.
+            "RayCluster ml-workloads/llm spec.workerGroupSpecs[0].template privileged",
+            "RayJob ml-workloads/nightly-eval spec.rayClusterSpec.headGroupSpec.template baseline",
+            "RayJob ml-workloads/nightly-eval spec.rayClusterSpec.workerGroupSpecs[0].template baseline",
+            "RayJob ml-workloads/nightly-eval spec.submitterPodTemplate baseline",
+            "Notebook notebooks/carol-llm spec.template baseline",
+        ]
+    );
+    // The upstream messages name the operators' containers.
+    let text = cmd()
+        .args(["check", "-f", "testdata/clusters/ml-platform", "--level", "restricted"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains(
+            "Workflow data-pipelines/feature-backfill spec.templates[1]: would violate PodSecurity \
+         \"restricted:latest\": allowPrivilegeEscalation != false (containers \"init\", \"wait\" \
+         must set securityContext.allowPrivilegeEscalation=false)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("container \"storage-initializer\" must set"), "{text}");
+    assert!(!text.contains("queue-proxy"), "Knative's queue proxy passes restricted: {text}");
 }
 
 #[test]
@@ -378,4 +449,27 @@ fn bad_items_in_a_json_list_are_reported_in_order() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["objects"], 598);
     assert_eq!(v["summary"]["denied"], 299, "every even pod uses the host network");
+}
+
+/// `custom-resources` prints the registry: every entry with its paths and a cited commit.
+#[test]
+fn custom_resources_lists_the_registry() {
+    let out = cmd().args(["custom-resources", "-o", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v.as_array().unwrap();
+    assert!(rows.len() >= 30, "{}", rows.len());
+    for r in rows {
+        assert!(r["source"].as_str().unwrap().contains('@'), "{r}");
+        assert!(!r["paths"].as_array().unwrap().is_empty(), "{r}");
+    }
+    let ray = rows.iter().find(|r| r["kind"] == "RayCluster").unwrap();
+    assert_eq!(ray["resource"], "rayclusters.ray.io");
+    assert_eq!(
+        ray["paths"],
+        serde_json::json!(["spec.headGroupSpec.template", "spec.workerGroupSpecs[].template"])
+    );
+    let md = cmd().args(["custom-resources", "-o", "markdown"]).output().unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.starts_with("| Kind | API versions |") && md.contains("| TrainJob |"), "{md}");
 }

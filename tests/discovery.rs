@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -100,7 +100,7 @@ fn ml_platform_service_account_paths_and_levels() {
     assert_eq!(default["usablePsps"].as_array().unwrap().len(), 1);
     assert_eq!(ml["pspLevel"], "baseline");
     assert_eq!(ml["pspStrictLevel"], "privileged");
-    assert_eq!(ml["podsByPsp"], serde_json::json!({"ml-workload-psp": 5, "restricted": 2}));
+    assert_eq!(ml["podsByPsp"], serde_json::json!({"ml-workload-psp": 5, "restricted": 3}));
 
     let levels: Vec<(String, String)> = r["namespaces"]
         .as_array()
@@ -377,8 +377,20 @@ fn ml_platform_inventory_json() {
     let len = |key: &str| r[key].as_array().map_or(0, Vec::len);
     let counts: Vec<usize> =
         ["psps", "grants", "namespaces", "mutatedWorkloads", "findings"].map(len).into();
-    assert_eq!(counts, [6, 16, 9, 6, 15]);
+    assert_eq!(counts, [6, 16, 9, 7, 16]);
     assert!(r.get("unavailable").is_none(), "offline input: nothing unavailable");
+    // The RayCluster's head pod is compared with the head template it was made from.
+    let ray = r["mutatedWorkloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["kind"] == "RayCluster")
+        .expect("the RayCluster's head pod differs from its template");
+    assert_eq!(
+        (&ray["name"], &ray["path"]),
+        (&json!("llm"), &json!("spec.headGroupSpec.template"))
+    );
+    assert_eq!(ray["pods"].as_array().unwrap().len(), 1);
     assert_eq!(
         r["ignoredKinds"],
         serde_json::json!({"ConfigMap": 5, "PriorityClass": 1, "Secret": 1, "Service": 7})
@@ -411,7 +423,7 @@ fn ml_platform_inventory_json() {
             expect("ml-workload-psp", "baseline", "privileged", true, true, 5),
             expect("monitoring-hostaccess", "privileged", "privileged", false, true, 5),
             expect("privileged", "privileged", "privileged", false, true, 12),
-            expect("restricted", "restricted", "privileged", true, true, 9),
+            expect("restricted", "restricted", "privileged", true, true, 10),
         ]
     );
 
@@ -440,7 +452,7 @@ fn ml_platform_inventory_json() {
         ("kube-node-lease", "restricted", "privileged", &none),
         ("kube-public", "restricted", "privileged", &none),
         ("kube-system", "privileged", "privileged", &j!({"privileged": 10})),
-        ("ml-workloads", "baseline", "privileged", &j!({"ml-workload-psp": 5, "restricted": 2})),
+        ("ml-workloads", "baseline", "privileged", &j!({"ml-workload-psp": 5, "restricted": 3})),
         (
             "monitoring",
             "privileged",
@@ -474,6 +486,7 @@ fn ml_platform_inventory_json() {
             "Deployment inference/model-server reliesOnPsp=true psps=[\"restricted\"]",
             "ReplicationController inference/legacy-batch-scorer reliesOnPsp=true psps=[\"restricted\"]",
             "CronJob ml-workloads/nightly-retrain reliesOnPsp=true psps=[\"ml-workload-psp\"]",
+            "RayCluster ml-workloads/llm reliesOnPsp=true psps=[\"restricted\"]",
             "Deployment monitoring/prometheus reliesOnPsp=true psps=[\"restricted\"]",
             "StatefulSet notebooks/jupyter-bob reliesOnPsp=false psps=[\"baseline-notebooks\"]",
         ]
@@ -516,6 +529,7 @@ fn ml_platform_inventory_json() {
             "pod-owner-unknown-kind Pod kube-system/kube-apiserver-node-1",
             "pod-psp-not-usable-by-sa Pod monitoring/debug-shell",
             "psp-not-usable PodSecurityPolicy legacy-psp",
+            "workload-relies-on-psp-mutation RayCluster ml-workloads/llm",
             "workload-relies-on-psp-mutation ReplicationController inference/legacy-batch-scorer",
             "rbac-psp-resource-typo Role data-pipelines/etl-psp-typo",
             "rbac-binding-missing-role RoleBinding data-pipelines/etl-psp",

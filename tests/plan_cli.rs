@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
+use serde_json::{Value, json};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -356,7 +357,22 @@ fn the_demo_plan_links_objects_to_their_fixes_and_keeps_the_classic_psp() {
         plan["namespaces"].as_array().unwrap().iter().find(|n| n["name"] == name).unwrap().clone()
     };
     let pipelines = ns("data-pipelines");
-    assert_eq!(pipelines["safeAfterFixes"], true);
+    // Argo's executor containers are configured in the controller, not in the Workflow.
+    assert_eq!(pipelines["safeAfterFixes"], false);
+    let argo: Vec<(&Value, &Value)> = pipelines["blocking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["kind"] == "Workflow")
+        .map(|b| (&b["path"], &b["fix"]["status"]))
+        .collect();
+    assert_eq!(
+        argo,
+        [
+            (&json!("spec.templates[1]"), &json!("needsDecision")),
+            (&json!("spec.templates[2]"), &json!("needsDecision"))
+        ]
+    );
     let fix = &pipelines["blocking"][0]["fix"];
     assert_eq!(fix["status"], "patched");
     assert_eq!(fix["target"]["kind"], "Deployment");

@@ -70,6 +70,9 @@ pub struct Found {
     pub locations: Locations,
     /// The runtime it takes part of its pod from.
     pub uses: Option<crate::model::inventory::Uses>,
+    /// Why this template runs no pods although the resource is live (a worker group scaled
+    /// to zero).
+    pub dead: Option<&'static str>,
 }
 
 /// A template could not be read: its path and why.
@@ -140,7 +143,7 @@ pub fn decode(
                 path: f.path,
                 entry: name.clone(),
                 cluster_scoped: entry.is_some_and(|e| !e.namespaced),
-                dead: dead.map(str::to_owned),
+                dead: dead.or(f.dead).map(str::to_owned),
                 injected: f.injected,
                 locations: f.locations,
                 uses: f.uses,
@@ -442,6 +445,7 @@ pub fn template_at(at: &At, template: &Value) -> Found {
         injected: BTreeMap::new(),
         locations,
         uses: None,
+        dead: None,
     }
 }
 
@@ -477,6 +481,7 @@ pub fn spec_at(at: &At, spec: &Value, pod_security_context: bool) -> Found {
         injected: BTreeMap::new(),
         locations,
         uses: None,
+        dead: None,
     }
 }
 

@@ -745,10 +745,9 @@ pub fn add_to_inventory(
                 let cluster = found.iter().any(|p| p.is_cluster_scoped());
                 if !cluster
                     && let Some(meta) = raw.get_mut("metadata").and_then(Value::as_object_mut)
+                    && meta.get("namespace").and_then(Value::as_str).is_none_or(str::is_empty)
                 {
-                    if meta.get("namespace").and_then(Value::as_str).is_none_or(str::is_empty) {
-                        meta.insert("namespace".into(), Value::String(default_namespace.into()));
-                    }
+                    meta.insert("namespace".into(), Value::String(default_namespace.into()));
                 }
                 for p in found.iter_mut().filter(|p| !p.is_cluster_scoped()) {
                     fill(&mut p.meta.namespace);

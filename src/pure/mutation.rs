@@ -64,6 +64,9 @@ pub struct MutatedWorkload {
     pub kind: String,
     pub namespace: String,
     pub name: String,
+    /// For a pod template inside a custom resource: its path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// PSPs that admitted the differing pods.
     pub psps: BTreeSet<String>,
     /// Whether at least one difference is explained by a mutating field of the admitting PSP.
@@ -77,7 +80,10 @@ pub struct MutatedWorkload {
 impl MutatedWorkload {
     /// The workload as an object reference.
     pub fn object(&self) -> ObjectRef {
-        ObjectRef::new(&self.kind, Some(&self.namespace), &self.name)
+        ObjectRef {
+            path: self.path.clone(),
+            ..ObjectRef::new(&self.kind, Some(&self.namespace), &self.name)
+        }
     }
 }
 
@@ -431,7 +437,8 @@ pub fn mutated_workloads(
 ) -> (Vec<MutatedWorkload>, Vec<Finding>) {
     let index = OwnerIndex::new(inv);
     let mut findings = Vec::new();
-    let mut groups: BTreeMap<(String, String, String), MutatedWorkload> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String, String, Option<String>), MutatedWorkload> =
+        BTreeMap::new();
     let mut missing_reported: BTreeSet<(String, String, String)> = BTreeSet::new();
     for pod in inv.pod_objects.iter().filter(|p| p.kind == PodKind::Pod) {
         let ns = pod.namespace();
@@ -492,11 +499,13 @@ pub fn mutated_workloads(
             continue;
         }
         attribute(&mut diffs, psp.and_then(|p| mappings.get(p)));
-        let key = (ns.to_owned(), workload.kind.clone(), workload.name.clone());
+        let key =
+            (ns.to_owned(), workload.kind.clone(), workload.name.clone(), workload.path.clone());
         let group = groups.entry(key).or_insert_with(|| MutatedWorkload {
             kind: workload.kind.clone(),
             namespace: ns.to_owned(),
             name: workload.name.clone(),
+            path: workload.path.clone(),
             psps: BTreeSet::new(),
             relies_on_psp: false,
             fields: BTreeMap::new(),

@@ -416,7 +416,10 @@ pub async fn read_with_api(api: ApiClient, opts: &LiveOptions) -> Result<LiveRea
     // The custom resources the server serves (by discovery): listed like built-in kinds.
     // Without discovery they are not tried (each would be a 404 notice).
     let mut kinds: Vec<Listing> = KINDS.iter().map(Listing::of).collect();
-    kinds.extend(custom_kinds(&ctx.fetcher, discovered.as_ref()).await);
+    let mut custom = custom_kinds(&ctx.fetcher, discovered.as_ref()).await;
+    // With -n, the templates of cluster-scoped custom resources belong to no namespace read.
+    custom.retain(|k| k.namespaced || opts.namespace.is_none());
+    kinds.extend(custom);
     if ctx.served.is_none() {
         notices.push(
             "the served API groups are unknown (/apis failed): custom resources are not read"

@@ -209,6 +209,14 @@ fn ray_cluster_at(cluster: &Value, at: &At) -> Vec<Found> {
     {
         let Some(t) = g.get("template").filter(|t| t.is_object()) else { continue };
         let mut f = template_at(&at.key("workerGroupSpecs").index(i).key("template"), t);
+        // A worker group suspended or scaled to zero (replicas, and minReplicas with the
+        // autoscaler) runs no pods.
+        let zero = |k: &str| g.get(k).and_then(Value::as_i64) == Some(0);
+        if g.get("suspend").and_then(Value::as_bool) == Some(true) {
+            f.dead = Some("suspended");
+        } else if zero("replicas") && (zero("minReplicas") || g.get("minReplicas").is_none()) {
+            f.dead = Some("stopped");
+        }
         if let Some(ray) = t.pointer("/spec/containers/0") {
             add_mirror(
                 &mut f,
@@ -422,6 +430,7 @@ fn argo_spec(spec: Option<&Value>, spec_pos: &At) -> Vec<Found> {
             injected: BTreeMap::new(),
             locations,
             uses: None,
+            dead: None,
         };
         inject(&mut found, &[&ARGO_INIT, &ARGO_WAIT]);
         for patch in [spec.get("podSpecPatch"), tmpl.get("podSpecPatch")].into_iter().flatten() {
@@ -579,6 +588,7 @@ fn tekton_pod(
         injected: BTreeMap::new(),
         locations,
         uses: None,
+        dead: None,
     };
     // Inserted in reverse: each goes first.
     if relative_dir {
@@ -686,6 +696,7 @@ fn spark_pods(spec: Option<&Value>, at: &At) -> Vec<Found> {
             injected: BTreeMap::new(),
             locations,
             uses: None,
+            dead: None,
         });
     }
     out

@@ -706,6 +706,14 @@ fn operators_add_their_containers() {
         Some(true)
     );
     assert_eq!(w.custom.as_ref().unwrap().locations.mirrors["wait-gcs-ready"], "w");
+    // A worker group scaled to zero, or suspended, runs no pods; the head still does.
+    let mut scaled = rc.clone();
+    scaled["spec"]["workerGroupSpecs"][0]["replicas"] = json!(0);
+    let objs = decoded(&scaled);
+    assert!(objs[0].is_live() && !objs[1].is_live());
+    assert_eq!(objs[1].custom.as_ref().unwrap().dead.as_deref(), Some("stopped"));
+    scaled["spec"]["workerGroupSpecs"][0]["minReplicas"] = json!(1);
+    assert!(decoded(&scaled)[1].is_live(), "the autoscaler keeps one");
     // PyTorchJob workers get init-pytorch only when there is a Master.
     let job = |master: bool| {
         let mut specs = json!({"Worker": {"template": tmpl("pytorch")}});

@@ -584,17 +584,15 @@ impl Inventory {
             + self.ignored.values().sum::<usize>()
     }
 
-    /// Keeps only objects of one namespace (cluster-scoped objects stay).
+    /// Keeps only objects of one namespace (cluster-scoped objects stay, except the templates
+    /// of cluster-scoped custom resources, which belong to no namespace).
     pub fn retain_namespace(&mut self, ns: &str) {
         self.namespaces.retain(|n| n.metadata.name == ns);
         self.service_accounts.retain(|o| o.namespace.as_deref() == Some(ns));
         self.roles.retain(|o| o.metadata.namespace.as_deref() == Some(ns));
         self.role_bindings.retain(|o| o.metadata.namespace.as_deref() == Some(ns));
-        self.pod_objects.retain(|o| o.namespace() == ns || o.is_cluster_scoped());
-        self.custom_resources.retain(|o| {
-            let n = custom_key(&o.obj).2;
-            n == ns || n.is_empty()
-        });
+        self.pod_objects.retain(|o| o.namespace() == ns);
+        self.custom_resources.retain(|o| custom_key(&o.obj).2 == ns);
     }
 }
 

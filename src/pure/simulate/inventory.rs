@@ -100,6 +100,9 @@ pub struct WouldAdmit {
     pub kind: String,
     pub namespace: String,
     pub name: String,
+    /// For a pod template inside a custom resource: its path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// Why the template is simulated: `no-pods` or `not-live` (0 replicas, suspended, finished).
     pub reason: &'static str,
     pub requester: String,
@@ -126,7 +129,11 @@ pub fn would_admit(inv: &Inventory, grants: &[Grant]) -> Vec<WouldAdmit> {
     }
     let mut out = Vec::new();
     for o in &inv.pod_objects {
-        if matches!(o.kind, PodKind::Pod | PodKind::PodTemplate) || o.meta.controller().is_some() {
+        // A cluster-scoped custom resource's templates run in the namespaces that use them.
+        if matches!(o.kind, PodKind::Pod | PodKind::PodTemplate)
+            || o.meta.controller().is_some()
+            || o.is_cluster_scoped()
+        {
             continue;
         }
         let reason = if !o.is_live() {
@@ -142,6 +149,7 @@ pub fn would_admit(inv: &Inventory, grants: &[Grant]) -> Vec<WouldAdmit> {
             kind: o.kind_name().to_owned(),
             namespace: o.namespace().to_owned(),
             name: o.name().to_owned(),
+            path: o.path().map(str::to_owned),
             reason,
             requester: requester.user,
             service_account: o.spec.service_account().to_owned(),

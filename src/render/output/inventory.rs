@@ -191,10 +191,8 @@ fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> 
         let psps: Vec<&str> = wl.psps.iter().map(String::as_str).collect();
         writeln!(
             w,
-            "  {} {}/{} (PSP {}; {} pod{})",
-            wl.kind,
-            wl.namespace,
-            wl.name,
+            "  {} (PSP {}; {} pod{})",
+            wl.object(),
             if psps.is_empty() { "-".into() } else { psps.join(", ") },
             wl.pods.len(),
             if wl.pods.len() == 1 { "" } else { "s" }
@@ -319,7 +317,7 @@ fn markdown(w: &mut dyn Write, r: &InventoryReport) -> io::Result<()> {
         writeln!(w, "None.")?;
     }
     for wl in &r.mutated_workloads {
-        writeln!(w, "### {} {}/{}\n", wl.kind, md(&wl.namespace), md(&wl.name))?;
+        writeln!(w, "### {}\n", md(&wl.object().to_string()))?;
         writeln!(w, "{}\n", md(&wl.explanation))?;
         writeln!(w, "| Pod | Field | Template | Pod value | PSP field |")?;
         writeln!(w, "| --- | --- | --- | --- | --- |")?;

@@ -17,7 +17,11 @@ pub fn text(w: &mut dyn Write, list: &[WouldAdmit], style: Style) -> io::Result<
         style.bold(&format!("Templates without pods: PSP that would admit them ({})", list.len()))
     )?;
     for a in list {
-        let head = format!("  {} {}/{} ({})", a.kind, a.namespace, a.name, a.reason);
+        let what = match &a.path {
+            Some(p) => format!("{} {}/{} {p}", a.kind, a.namespace, a.name),
+            None => format!("{} {}/{}", a.kind, a.namespace, a.name),
+        };
+        let head = format!("  {what} ({})", a.reason);
         match &a.psp {
             Some(p) if a.mutated => writeln!(w, "{head}: {p}, with mutation")?,
             Some(p) => writeln!(w, "{head}: {p}")?,
