@@ -55,26 +55,25 @@ fn template_only(_: &Value) -> Option<&'static str> {
     Some("template only")
 }
 
-/// Kubeflow training jobs and MPIJob: `spec.runPolicy.suspend`; `Succeeded`/`Failed`.
-fn training_job(v: &Value) -> Option<&'static str> {
-    if flag(v, "/spec/runPolicy/suspend") {
+/// Suspended by the flag at `suspend`, or finished by one of the `done` conditions.
+fn suspended_or_done(v: &Value, suspend: &str, done: &[&str]) -> Option<&'static str> {
+    if flag(v, suspend) {
         Some("suspended")
-    } else if condition(v, &["Succeeded", "Failed"]) {
+    } else if condition(v, done) {
         Some("finished")
     } else {
         None
     }
 }
 
+/// Kubeflow training jobs and MPIJob: `spec.runPolicy.suspend`; `Succeeded`/`Failed`.
+fn training_job(v: &Value) -> Option<&'static str> {
+    suspended_or_done(v, "/spec/runPolicy/suspend", &["Succeeded", "Failed"])
+}
+
 /// Trainer v2 `TrainJob`: `spec.suspend`; `Complete`/`Failed`.
 fn train_job(v: &Value) -> Option<&'static str> {
-    if flag(v, "/spec/suspend") {
-        Some("suspended")
-    } else if condition(v, &["Complete", "Failed"]) {
-        Some("finished")
-    } else {
-        None
-    }
+    suspended_or_done(v, "/spec/suspend", &["Complete", "Failed"])
 }
 
 /// Kubeflow `Notebook`: the `kubeflow-resource-stopped` annotation scales it to zero.
@@ -84,13 +83,7 @@ fn notebook(v: &Value) -> Option<&'static str> {
 
 /// `JobSet`: `spec.suspend`; `Completed`/`Failed`.
 fn jobset(v: &Value) -> Option<&'static str> {
-    if flag(v, "/spec/suspend") {
-        Some("suspended")
-    } else if condition(v, &["Completed", "Failed"]) {
-        Some("finished")
-    } else {
-        None
-    }
+    suspended_or_done(v, "/spec/suspend", &["Completed", "Failed"])
 }
 
 /// `LeaderWorkerSet`: `spec.replicas: 0`.
