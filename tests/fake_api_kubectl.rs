@@ -392,3 +392,36 @@ fn kubectl_server_dry_run_of_the_mutation_policies() {
         "{stderr}"
     );
 }
+
+/// kubectl finds the custom resources through the fake's discovery, as it would a CRD's, and
+/// lists them by their qualified names; a JSON patch of one applies server-side as dry run.
+#[test]
+fn kubectl_lists_and_patches_custom_resources() {
+    let api = FakeApi::start(cluster("1.24"));
+    let Some(k) = Kubectl::new(&api) else { return };
+    let (stdout, _) = k.ok(&["get", "rayclusters.ray.io", "-A", "-o", "name"]);
+    assert_eq!(stdout.trim(), "raycluster.ray.io/llm", "{stdout}");
+    assert_eq!(api.names("ray.io/v1", "rayclusters"), ["ml-workloads/llm"]);
+    let (stdout, _) = k.ok(&["get", "clusterservingruntimes.serving.kserve.io", "-o", "name"]);
+    assert_eq!(stdout.trim(), "clusterservingruntime.serving.kserve.io/kserve-huggingfaceserver");
+    let (stdout, _) = k.ok(&["api-resources", "--api-group", "ray.io", "-o", "name"]);
+    let names: BTreeSet<&str> = stdout.lines().collect();
+    assert!(names.contains("rayclusters.ray.io") && names.contains("rayjobs.ray.io"), "{stdout}");
+    // The fix's command form: a JSON patch of the custom resource, as a server-side dry run.
+    let patch = r#"[{"op":"add","path":"/spec/submitterPodTemplate/spec/containers/0/securityContext","value":{"runAsNonRoot":true}}]"#;
+    let (stdout, _) = k.ok(&[
+        "patch",
+        "rayjob.ray.io",
+        "nightly-eval",
+        "-n",
+        "ml-workloads",
+        "--type",
+        "json",
+        "-p",
+        patch,
+        "--dry-run=server",
+        "-o",
+        "jsonpath={.spec.submitterPodTemplate.spec.containers[0].securityContext.runAsNonRoot}",
+    ]);
+    assert_eq!(stdout, "true");
+}
