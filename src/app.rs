@@ -17,6 +17,7 @@ mod map;
 mod plan;
 mod rollback;
 mod schema;
+mod shell;
 mod terminal;
 
 use std::io::{self, Write};
@@ -158,6 +159,11 @@ pub enum Command {
     /// Argo, Tekton, …): paths, how the operator makes pods, when one is live, and the
     /// upstream source. Reads no input and no kubeconfig.
     CustomResources,
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish), e.g.
+    /// `source <(psa-migrate completions bash)`. Reads no input.
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (or write one per command with --out DIR). Reads no input.
+    Man(shell::ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +246,8 @@ pub fn run() -> ExitCode {
         Command::Rollback(args) => rollback::run(&cli.global, args, &settings, &mut out),
         Command::Schema(args) => schema::run(&cli.global, args, &settings, &mut out),
         Command::CustomResources => custom_resources::run(&settings, &mut out),
+        Command::Completions(args) => shell::completions(args, &mut out),
+        Command::Man(args) => shell::man(args, &mut out),
         Command::Admit(args) => admit::run(&cli.global, args, &settings, &mut out),
         Command::Fix(args) => fix::run(&cli.global, args, &settings, &mut out),
     };

@@ -180,3 +180,90 @@ fn help_snapshots() {
         insta::assert_snapshot!(name, String::from_utf8(out.stdout).unwrap());
     }
 }
+
+fn tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let bin = std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file());
+    if bin.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{name} not found on PATH and CI=true"
+        );
+        eprintln!("NOTICE: {name} not found on PATH; skipping");
+    }
+    bin
+}
+
+/// The bash completions load, and complete subcommands and option values.
+#[test]
+fn bash_completions_load_and_complete() {
+    let Some(bash) = tool("bash") else { return };
+    let script = cmd().args(["completions", "bash"]).output().unwrap();
+    assert_eq!(script.status.code(), Some(0));
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("psa-migrate.bash");
+    std::fs::write(&file, &script.stdout).unwrap();
+    // As bash calls it: the command, the word being completed, the word before it.
+    let complete = |words: &str, cword: usize, cur: &str, prev: &str| {
+        let out = std::process::Command::new(&bash)
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; _psa__migrate psa-migrate '{cur}' '{prev}'; echo \"${{COMPREPLY[@]}}\"",
+                file.display()
+            ))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let subs = complete("psa-migrate ch", 1, "ch", "psa-migrate");
+    assert_eq!(subs.split_whitespace().collect::<Vec<_>>(), ["check"], "{subs}");
+    let formats = complete("psa-migrate --output ''", 2, "", "--output");
+    assert_eq!(
+        formats.split_whitespace().collect::<Vec<_>>(),
+        ["text", "json", "yaml", "markdown"]
+    );
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let o = cmd().args(["completions", shell]).output().unwrap();
+        assert!(o.status.success() && !o.stdout.is_empty(), "{shell}");
+    }
+    cmd().args(["completions", "tcsh"]).assert().code(2);
+}
+
+/// `man` prints the main page and writes one per command; `man -l` renders them.
+#[test]
+fn man_pages_render() {
+    let main = cmd().arg("man").output().unwrap();
+    assert_eq!(main.status.code(), Some(0));
+    let tmp = tempfile::tempdir().unwrap();
+    cmd().args(["man", "--out"]).arg(tmp.path()).assert().code(0);
+    let mut pages: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    assert!(
+        pages.contains(&"psa-migrate.1".to_owned())
+            && pages.contains(&"psa-migrate-plan.1".to_owned()),
+        "{pages:?}"
+    );
+    assert!(String::from_utf8(main.stdout).unwrap().contains(".SH SYNOPSIS"));
+    let Some(man) = tool("man") else { return };
+    for page in ["psa-migrate.1", "psa-migrate-check.1"] {
+        let out = std::process::Command::new(&man)
+            .arg("-l")
+            .arg(tmp.path().join(page))
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .env("MANWIDTH", "80")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("NAME") && text.contains("SYNOPSIS"),
+            "{page}: {text}"
+        );
+    }
+    let check = std::fs::read_to_string(tmp.path().join("psa-migrate-check.1")).unwrap();
+    assert!(check.contains("level"), "{check}");
+}
