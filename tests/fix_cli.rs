@@ -10,6 +10,8 @@ use psa_migrate::model::inventory::Inventory;
 use psa_migrate::source::offline::{OfflineOptions, parse_text};
 use serde_json::{Value, json};
 
+use crate::support::tools::on_path;
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -18,19 +20,6 @@ fn cmd() -> assert_cmd::Command {
     let mut c = cargo_bin_cmd!("psa-migrate");
     c.current_dir(repo()).env_remove("NO_COLOR").env("TERM", "dumb");
     c
-}
-
-fn kubectl() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    let bin = std::env::split_paths(&path).map(|d| d.join("kubectl")).find(|p| p.is_file());
-    if bin.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kubectl not found on PATH and CI=true: the kubectl patch tests must run in CI"
-        );
-        eprintln!("NOTICE: kubectl not found on PATH; skipping the kubectl patch test");
-    }
-    bin
 }
 
 /// Every object of a cluster directory, by kind, namespace and name (List items expanded).
@@ -95,7 +84,7 @@ fn fix_report(cluster: &str, out: &Path) -> Value {
 
 #[test]
 fn kubectl_reproduces_every_patch() {
-    let Some(kubectl) = kubectl() else { return };
+    let Some(kubectl) = on_path("kubectl") else { return };
     let (mut checked, mut custom) = (0, 0);
     for cluster in ["ml-platform", "legacy-eks", "post-125"] {
         let tmp = tempfile::tempdir().unwrap();

@@ -7,6 +7,7 @@ use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 
 use crate::support::schema::assert_valid;
+use crate::support::tools::on_path;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -181,23 +182,10 @@ fn help_snapshots() {
     }
 }
 
-fn tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    let bin = std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file());
-    if bin.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{name} not found on PATH and CI=true"
-        );
-        eprintln!("NOTICE: {name} not found on PATH; skipping");
-    }
-    bin
-}
-
 /// The bash completions load, and complete subcommands and option values.
 #[test]
 fn bash_completions_load_and_complete() {
-    let Some(bash) = tool("bash") else { return };
+    let Some(bash) = on_path("bash") else { return };
     let script = cmd().args(["completions", "bash"]).output().unwrap();
     assert_eq!(script.status.code(), Some(0));
     let tmp = tempfile::tempdir().unwrap();
@@ -248,7 +236,7 @@ fn man_pages_render() {
         "{pages:?}"
     );
     assert!(String::from_utf8(main.stdout).unwrap().contains(".SH SYNOPSIS"));
-    let Some(man) = tool("man") else { return };
+    let Some(man) = on_path("man") else { return };
     for page in ["psa-migrate.1", "psa-migrate-check.1"] {
         let out = std::process::Command::new(&man)
             .arg("-l")

@@ -4,7 +4,6 @@ use std::io::Write;
 
 use crate::app::{AppError, CheckArgs, GlobalArgs, Settings, load_inventory_needing};
 use crate::evaluate;
-use crate::findings::ObjectRef;
 use crate::model::inventory::PodKind;
 use crate::output;
 
@@ -25,10 +24,7 @@ pub fn run(
     let mut report = evaluate::check(&inv, args.level, args.policy_version);
     sink.findings(&mut report.findings);
     // Objects the level rejects are errors: exit 1 unless `--warn`/`--allow pss-level-denied`.
-    sink.denied(report.results.iter().filter(|r| !r.allowed).map(|r| {
-        let ns = (!r.namespace.is_empty()).then_some(r.namespace.as_str());
-        ObjectRef { path: r.path.clone(), ..ObjectRef::new(&r.kind, ns, &r.name) }
-    }));
+    sink.denied(report.results.iter().filter(|r| !r.allowed).map(evaluate::CheckResult::object));
     report.diagnostics = sink.about_input();
     output::check::render(out, &report, settings.format, settings.style)?;
     Ok(sink.exit_code(None))

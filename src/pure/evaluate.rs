@@ -54,19 +54,19 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    /// The object judged (and, for a custom resource, the template's path).
+    pub fn object(&self) -> crate::findings::ObjectRef {
+        let ns = (!self.namespace.is_empty()).then_some(self.namespace.as_str());
+        crate::findings::ObjectRef {
+            path: self.path.clone(),
+            ..crate::findings::ObjectRef::new(&self.kind, ns, &self.name)
+        }
+    }
+
     /// `Kind namespace/name`, with the template's path for a custom resource
     /// (`RayCluster ml/llm spec.workerGroupSpecs[0].template`).
     pub fn subject(&self) -> String {
-        let mut s = if self.namespace.is_empty() {
-            format!("{} {}", self.kind, self.name)
-        } else {
-            format!("{} {}/{}", self.kind, self.namespace, self.name)
-        };
-        if let Some(p) = &self.path {
-            s.push(' ');
-            s.push_str(p);
-        }
-        s
+        self.object().to_string()
     }
 }
 

@@ -3,3 +3,4 @@
 pub mod fake_api;
 pub mod schema;
 pub mod served;
+pub mod tools;
