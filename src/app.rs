@@ -8,6 +8,7 @@
 mod admit;
 mod apply;
 mod check;
+mod config;
 mod custom_resources;
 mod diff;
 mod export;
@@ -75,9 +76,9 @@ pub struct GlobalArgs {
     /// Limit to one namespace; also the namespace of objects that name none.
     #[arg(short = 'n', long, value_name = "NAMESPACE", global = true)]
     pub namespace: Option<String>,
-    /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text, global = true)]
-    pub output: Format,
+    /// Output format (default: text). sarif and junit: check, inventory, map and plan.
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT", global = true)]
+    pub output: Option<Format>,
     /// Print no progress and no notices on stderr.
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
@@ -171,9 +172,36 @@ pub struct CheckArgs {
     /// The level to judge against. Without it, only the level each object passes is reported.
     #[arg(long, value_parser = parse_level)]
     pub level: Option<Level>,
-    /// Policy version: `latest` or `v1.N`.
-    #[arg(long = "version", value_name = "VERSION", default_value = "latest", value_parser = parse_version)]
-    pub policy_version: Version,
+    /// Policy version: `latest` (the default) or `v1.N`.
+    #[arg(long = "version", value_name = "VERSION", value_parser = parse_version)]
+    pub policy_version: Option<Version>,
+    /// Exit 1 when anything is at or above this severity: objects the level rejects are
+    /// errors, findings keep their own severity (default: error).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    /// Leave a check out of the verdict (its violations are still reported, as excluded).
+    /// Repeatable.
+    #[arg(long, value_name = "ID")]
+    pub exclude_check: Vec<String>,
+    /// Leave objects out of the verdict: KIND/NAMESPACE/NAME, each part a glob (`*`, `?`,
+    /// `[ab]`, `{a,b}`), e.g. `DaemonSet/kube-system/*`; they are still reported, as excluded.
+    /// Repeatable.
+    #[arg(long, value_name = "KIND/NAMESPACE/NAME")]
+    pub exclude: Vec<String>,
+    /// End text output with a table of objects by namespace and kind.
+    #[arg(long)]
+    pub summary: bool,
+    /// Read defaults from this file instead of the nearest `.psa-migrate.yaml` in the current
+    /// directory or its parents.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
+    /// Read no config file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Files or directories to read, as with -f (so that tools which append file names, such
+    /// as pre-commit, can run check).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
 }
 
 pub(crate) fn parse_level(s: &str) -> Result<Level, String> {
@@ -202,8 +230,9 @@ impl Settings {
                     && std::env::var("TERM").is_ok_and(|t| t != "dumb")
             }
         };
-        let color = color && g.output == Format::Text;
-        Settings { format: g.output, style: Style { color }, quiet: g.quiet }
+        let format = g.output.unwrap_or(Format::Text);
+        let color = color && format == Format::Text;
+        Settings { format, style: Style { color }, quiet: g.quiet }
     }
 }
 
@@ -232,11 +261,30 @@ pub fn run() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(exit::ERROR);
     }
-    let settings = Settings::resolve(&cli.global);
+    // `check` reads its defaults from a config file; its output format is one of them.
+    let (global, check_config) = match &cli.command {
+        Command::Check(args) => match check::config(args) {
+            Ok(config) => {
+                let mut global = cli.global.clone();
+                global.output = global.output.or(config.output);
+                (global, config)
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(exit::ERROR);
+            }
+        },
+        _ => (cli.global.clone(), config::Config::default()),
+    };
+    let settings = Settings::resolve(&global);
+    if let Err(e) = supports(&cli.command, settings.format) {
+        eprintln!("error: {e}");
+        return ExitCode::from(exit::ERROR);
+    }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let result = match &cli.command {
-        Command::Check(args) => check::run(&cli.global, args, &settings, &mut out),
+        Command::Check(args) => check::run(&global, args, &check_config, &settings, &mut out),
         Command::Export(args) => export::run(&cli.global, args, &settings, &mut out),
         Command::Inventory(args) => inventory::run(&cli.global, args, &settings, &mut out),
         Command::Map(args) => map::run(&cli.global, args, &settings, &mut out),
@@ -261,6 +309,21 @@ pub fn run() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(exit::ERROR)
         }
+    }
+}
+
+/// Whether the command prints this format: SARIF and JUnit are for the report commands.
+fn supports(command: &Command, format: Format) -> Result<(), AppError> {
+    let report = matches!(
+        command,
+        Command::Check(_) | Command::Inventory(_) | Command::Map(_) | Command::Plan(_)
+    );
+    match format {
+        Format::Sarif | Format::Junit if !report => Err(AppError::Usage(format!(
+            "-o {} is for check, inventory, map and plan; use text, json, yaml or markdown",
+            format.name()
+        ))),
+        _ => Ok(()),
     }
 }
 

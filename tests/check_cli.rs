@@ -76,7 +76,7 @@ fn json_has_the_documented_shape() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schemaVersion"], "psa-migrate.check/v3");
+    assert_eq!(v["schemaVersion"], "psa-migrate.check/v4");
     assert_eq!(v["level"], "restricted");
     assert_eq!(v["version"], "latest");
     let results = v["results"].as_array().unwrap();
@@ -270,7 +270,7 @@ fn demo_cluster_json_restricted_latest() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schemaVersion"], "psa-migrate.check/v3");
+    assert_eq!(v["schemaVersion"], "psa-migrate.check/v4");
     assert_eq!((v["level"].as_str(), v["version"].as_str()), (Some("restricted"), Some("latest")));
     assert!(v.get("findings").is_none(), "no findings about this input");
     insta::assert_json_snapshot!("demo_cluster_json_restricted_latest_summary", v["summary"]);

@@ -18,5 +18,6 @@ mod live;
 mod migrate_e2e;
 mod plan_cli;
 mod plan_trust;
+mod reports_cli;
 mod schema_cli;
 mod support;

@@ -138,7 +138,7 @@ fn schema_lists_and_prints_without_reading_anything() {
     let list = bare(&["schema"]);
     assert_eq!(bare(&["schema", "--list"]), list);
     for (name, version) in [
-        ("check", "psa-migrate.check/v3"),
+        ("check", "psa-migrate.check/v4"),
         ("inventory", "psa-migrate.inventory/v2"),
         ("map", "psa-migrate.map/v2"),
         ("plan", "psa-migrate.plan/v3"),
@@ -209,7 +209,7 @@ fn bash_completions_load_and_complete() {
     let formats = complete("psa-migrate --output ''", 2, "", "--output");
     assert_eq!(
         formats.split_whitespace().collect::<Vec<_>>(),
-        ["text", "json", "yaml", "markdown"]
+        ["text", "json", "yaml", "markdown", "sarif", "junit"]
     );
     for shell in ["zsh", "fish", "powershell", "elvish"] {
         let o = cmd().args(["completions", shell]).output().unwrap();

@@ -45,6 +45,9 @@ fn rows() -> Vec<Row> {
 pub fn run(settings: &Settings, out: &mut dyn Write) -> Result<u8, AppError> {
     let rows = rows();
     match settings.format {
+        Format::Sarif | Format::Junit => {
+            return Err(crate::output::unsupported(settings.format).into());
+        }
         Format::Json => write_json(out, &rows)?,
         Format::Yaml => write_yaml(out, &rows)?,
         Format::Markdown => {

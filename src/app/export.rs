@@ -69,6 +69,9 @@ pub fn run(
         files: files.iter().map(|f| WrittenFile { name: f.name, objects: f.objects }).collect(),
     };
     match settings.format {
+        Format::Sarif | Format::Junit => {
+            return Err(crate::output::unsupported(settings.format).into());
+        }
         Format::Json => write_json(out, &written)?,
         Format::Yaml => write_yaml(out, &written)?,
         Format::Text | Format::Markdown => {

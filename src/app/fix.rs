@@ -82,6 +82,9 @@ pub fn run(
     }
     write_files(&args.out, &crate::fix_files::render(&report))?;
     match settings.format {
+        Format::Sarif | Format::Junit => {
+            return Err(crate::output::unsupported(settings.format).into());
+        }
         Format::Json => output::write_json(out, &report)?,
         Format::Yaml => output::write_yaml(out, &report)?,
         Format::Markdown => out.write_all(crate::fix_files::markdown(&report).as_bytes())?,

@@ -49,6 +49,11 @@ pub fn run(
     let mut report = discover::inventory_report(&inv);
     sink.findings(&mut report.findings);
     report.diagnostics = sink.about_input();
-    output::inventory::render(out, &report, settings.format, settings.style)?;
+    let options = output::Options {
+        summary: false,
+        fail_on: args.fail_on.map_or(Severity::Error, |f| f.severity()),
+        locator: output::sarif::Locator::new(&inv),
+    };
+    output::inventory::render(out, &report, settings.format, settings.style, &options)?;
     Ok(sink.exit_code(args.fail_on))
 }

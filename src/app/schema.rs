@@ -41,8 +41,11 @@ pub fn run(
     match settings.format {
         Format::Text | Format::Json => write_json(out, &schema)?,
         Format::Yaml => write_yaml(out, &schema)?,
-        Format::Markdown => {
-            return Err(AppError::Usage("schema prints JSON or YAML, not markdown".into()));
+        Format::Markdown | Format::Sarif | Format::Junit => {
+            return Err(AppError::Usage(format!(
+                "schema prints JSON or YAML, not {}",
+                settings.format.name()
+            )));
         }
     }
     Ok(exit::CLEAN)

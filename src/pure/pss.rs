@@ -54,6 +54,10 @@ pub struct VersionedCheck {
 #[derive(Debug)]
 pub struct Check {
     pub id: &'static str,
+    /// The control's name in the Pod Security Standards page's tables (e.g. `Host Ports`).
+    pub control: &'static str,
+    /// What the check requires, in one sentence.
+    pub summary: &'static str,
     pub level: Level,
     pub versions: &'static [VersionedCheck],
 }

@@ -4,8 +4,10 @@
 pub mod admit;
 pub mod check;
 pub mod inventory;
+pub mod junit;
 pub mod map;
 pub mod plan;
+pub mod sarif;
 pub mod would_admit;
 
 use std::io::{self, Write};
@@ -19,6 +21,41 @@ pub enum Format {
     Json,
     Yaml,
     Markdown,
+    // SARIF 2.1.0 and JUnit XML, for CI (check, inventory, map, plan). Plain comments: a doc
+    // comment would turn `--help` into the long form.
+    Sarif,
+    Junit,
+}
+
+impl Format {
+    /// The name `-o` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Yaml => "yaml",
+            Format::Markdown => "markdown",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+        }
+    }
+}
+
+/// How a report is rendered beyond its format.
+#[derive(Debug)]
+pub struct Options {
+    /// Text (`check --summary`): end with objects by namespace and kind.
+    pub summary: bool,
+    /// JUnit: findings at or above this (`--fail-on`) fail their test case.
+    pub fail_on: crate::findings::Severity,
+    /// SARIF: where the objects that findings name were read.
+    pub locator: sarif::Locator,
+}
+
+/// The error of a renderer asked for a format its command does not print (the app layer
+/// refuses such a run before it starts).
+pub fn unsupported(format: Format) -> io::Error {
+    io::Error::other(format!("this command does not print -o {}", format.name()))
 }
 
 /// Colour decision, made once from `--color` and the environment.

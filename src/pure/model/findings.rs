@@ -21,6 +21,17 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// As JSON and `--fail-on` spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 macro_rules! codes {
     ($($variant:ident => $code:literal, $severity:ident, $desc:literal;)*) => {
         /// Stable finding codes (kebab-case). Never reuse a retired code.

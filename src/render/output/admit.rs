@@ -16,6 +16,7 @@ pub fn render(
         Format::Json => write_json(w, report),
         Format::Yaml => write_yaml(w, report),
         Format::Text | Format::Markdown => text(w, report, style),
+        Format::Sarif | Format::Junit => Err(crate::output::unsupported(format)),
     }
 }
 

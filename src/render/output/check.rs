@@ -1,23 +1,146 @@
 //! `check` output.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::evaluate::CheckReport;
+use crate::evaluate::{CheckReport, CheckResult};
+use crate::findings::Severity;
 use crate::model::level::level_version;
-use crate::output::{Format, Style, write_json, write_yaml};
+use crate::output::junit::{self, Case, Outcome};
+use crate::output::map::table;
+use crate::output::sarif::{self, Entry, Locator, Place};
+use crate::output::{Format, Options, Style, write_json, write_yaml};
 
 pub fn render(
     w: &mut dyn Write,
     report: &CheckReport,
     format: Format,
     style: Style,
+    options: &Options,
 ) -> io::Result<()> {
     match format {
         Format::Json => write_json(w, report),
         Format::Yaml => write_yaml(w, report),
-        Format::Text => text(w, report, style).and_then(|()| unavailable(w, report)),
+        Format::Text => {
+            text(w, report, style)?;
+            unavailable(w, report)?;
+            if options.summary { summary(w, report) } else { Ok(()) }
+        }
         Format::Markdown => markdown(w, report),
+        Format::Sarif => sarif::write(w, "check", &sarif_entries(report, &options.locator)),
+        Format::Junit => {
+            junit::write(w, "psa-migrate check", &junit_cases(report, options.fail_on))
+        }
     }
+}
+
+/// `excluded by "Deployment/kube-system/*"` for an excluded object.
+fn exclusion(r: &CheckResult) -> Option<String> {
+    r.excluded.as_ref().map(|p| format!("excluded by {p:?}"))
+}
+
+/// One SARIF result per violation (excluded ones suppressed), then the findings and the
+/// problems with the input.
+fn sarif_entries(r: &CheckReport, locator: &Locator) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    if let Some(level) = r.level {
+        let lv = level_version(level, r.version);
+        for res in &r.results {
+            let counted = res.violations.iter().map(|v| (v, None));
+            let excluded = res
+                .excluded_violations
+                .iter()
+                .map(|v| (v, Some(format!("check {:?} excluded (--exclude-check)", v.check))));
+            for (v, check_excluded) in counted.chain(excluded) {
+                entries.push(Entry {
+                    rule: v.check.to_owned(),
+                    severity: Severity::Error,
+                    message: format!(
+                        "{}: would violate PodSecurity \"{lv}\": {}",
+                        res.subject(),
+                        crate::pss::long_form(std::slice::from_ref(v))
+                    ),
+                    object: Some(res.object()),
+                    place: Place::of(&res.source),
+                    suppressed: exclusion(res).or(check_excluded),
+                });
+            }
+        }
+    }
+    entries.extend(r.findings.iter().map(|f| Entry::finding(f, locator)));
+    entries.extend(r.diagnostics.iter().map(Entry::diagnostic));
+    entries
+}
+
+/// One test case per object, by namespace; then one per finding.
+fn junit_cases(r: &CheckReport, fail_on: Severity) -> Vec<Case> {
+    let lv = r.level.map(|l| level_version(l, r.version));
+    let mut cases: Vec<Case> = r
+        .results
+        .iter()
+        .map(|res| {
+            let excluded_checks = (!res.excluded_violations.is_empty()).then(|| {
+                format!("excluded checks: {}", crate::pss::long_form(&res.excluded_violations))
+            });
+            let outcome = match (&lv, exclusion(res)) {
+                (_, Some(why)) => Outcome::Skip { message: why },
+                (Some(lv), None) if !res.allowed => Outcome::Fail {
+                    kind: "pss-level-denied".to_owned(),
+                    message: format!("would violate PodSecurity \"{lv}\": {}", res.message),
+                    detail: res
+                        .violations
+                        .iter()
+                        .map(|v| {
+                            format!(
+                                "{}: {}\n",
+                                v.check,
+                                crate::pss::long_form(std::slice::from_ref(v))
+                            )
+                        })
+                        .collect(),
+                },
+                _ => Outcome::Pass {
+                    note: excluded_checks.or_else(|| Some(format!("passes {}", res.passes))),
+                },
+            };
+            Case {
+                suite: "objects".to_owned(),
+                classname: res.namespace.clone(),
+                name: res.subject(),
+                outcome,
+            }
+        })
+        .collect();
+    cases.extend(junit::findings("findings", &r.findings, fail_on));
+    cases
+}
+
+/// Objects by namespace and kind.
+fn summary(w: &mut dyn Write, r: &CheckReport) -> io::Result<()> {
+    let mut counts: BTreeMap<(&str, &str), [usize; 4]> = BTreeMap::new();
+    for res in &r.results {
+        let c = counts.entry((res.namespace.as_str(), res.kind.as_str())).or_default();
+        c[0] += 1;
+        let i = if res.excluded.is_some() {
+            3
+        } else if res.allowed {
+            1
+        } else {
+            2
+        };
+        c[i] += 1;
+    }
+    let rows: Vec<Vec<String>> = counts
+        .iter()
+        .map(|((ns, kind), c)| {
+            let ns = if ns.is_empty() { "(cluster)" } else { ns };
+            let mut row = vec![ns.to_string(), kind.to_string()];
+            row.extend(c.iter().map(usize::to_string));
+            row
+        })
+        .collect();
+    writeln!(w)?;
+    table(w, "", &["NAMESPACE", "KIND", "OBJECTS", "ALLOWED", "DENIED", "EXCLUDED"], &rows)
 }
 
 fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
@@ -25,16 +148,34 @@ fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
     match r.level {
         Some(level) => {
             let lv = level_version(level, r.version);
-            for res in r.results.iter().filter(|res| !res.allowed) {
+            for res in &r.results {
                 let subject = res.subject();
-                writeln!(
-                    w,
-                    "{}: would violate PodSecurity \"{lv}\": {}",
-                    style.red(&subject),
-                    res.message
-                )?;
+                match exclusion(res) {
+                    Some(why) if !res.allowed => writeln!(
+                        w,
+                        "{subject}: {why}: would violate PodSecurity \"{lv}\": {}",
+                        res.message
+                    )?,
+                    None if !res.allowed => writeln!(
+                        w,
+                        "{}: would violate PodSecurity \"{lv}\": {}",
+                        style.red(&subject),
+                        res.message
+                    )?,
+                    _ => {}
+                }
+                if !res.excluded_violations.is_empty() {
+                    writeln!(
+                        w,
+                        "{subject}: excluded checks: {}",
+                        crate::pss::long_form(&res.excluded_violations)
+                    )?;
+                }
             }
-            let verdict = format!("{} allowed, {} would violate", s.allowed, s.denied);
+            let mut verdict = format!("{} allowed, {} would violate", s.allowed, s.denied);
+            if s.excluded > 0 {
+                verdict.push_str(&format!(", {} excluded", s.excluded));
+            }
             let verdict = if s.denied == 0 { style.green(&verdict) } else { style.red(&verdict) };
             writeln!(
                 w,
@@ -77,6 +218,11 @@ fn objects(n: usize) -> &'static str {
 fn markdown(w: &mut dyn Write, r: &CheckReport) -> io::Result<()> {
     writeln!(w, "| Kind | Namespace | Name | Passes | Allowed | Message |")?;
     writeln!(w, "| --- | --- | --- | --- | --- | --- |")?;
+    let allowed = |res: &CheckResult| match &res.excluded {
+        Some(p) => format!("excluded ({})", p.replace('|', "\\|")),
+        None if res.allowed => "yes".to_owned(),
+        None => "no".to_owned(),
+    };
     for res in &r.results {
         writeln!(
             w,
@@ -88,7 +234,7 @@ fn markdown(w: &mut dyn Write, r: &CheckReport) -> io::Result<()> {
                 None => res.name.clone(),
             },
             res.passes,
-            if res.allowed { "yes" } else { "no" },
+            allowed(res),
             res.message.replace('|', "\\|")
         )?;
     }

@@ -15,13 +15,44 @@ pub fn render(
     report: &InventoryReport,
     format: Format,
     style: Style,
+    options: &crate::output::Options,
 ) -> io::Result<()> {
+    use crate::output::{junit, sarif};
     match format {
         Format::Json => write_json(w, report),
         Format::Yaml => write_yaml(w, report),
         Format::Text => text(w, report, style),
         Format::Markdown => markdown(w, report),
+        Format::Sarif => {
+            let findings =
+                report.findings.iter().map(|f| sarif::Entry::finding(f, &options.locator));
+            let entries: Vec<_> =
+                findings.chain(report.diagnostics.iter().map(sarif::Entry::diagnostic)).collect();
+            sarif::write(w, "inventory", &entries)
+        }
+        Format::Junit => {
+            let namespaces = report.namespaces.iter().map(|n| junit::Case {
+                suite: "namespaces".to_owned(),
+                classname: n.name.clone(),
+                name: format!("Namespace {}", n.name),
+                outcome: junit::Outcome::Pass {
+                    note: Some(format!(
+                        "PSP-derived level {}; usable PSPs: {}",
+                        level(n.psp_level),
+                        psp_names(n)
+                    )),
+                },
+            });
+            let mut cases: Vec<_> = namespaces.collect();
+            cases.extend(junit::findings("findings", &report.findings, options.fail_on));
+            junit::write(w, "psa-migrate inventory", &cases)
+        }
     }
+}
+
+fn psp_names(n: &crate::discover::NamespaceAccess) -> String {
+    let names: Vec<&str> = n.usable_psps.iter().map(|p| p.psp.as_str()).collect();
+    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
 }
 
 fn level(l: Option<Level>) -> String {

@@ -98,12 +98,40 @@ pub fn render(
     report: &MapReport,
     format: Format,
     style: Style,
+    options: &crate::output::Options,
 ) -> io::Result<()> {
+    use crate::output::{junit, sarif};
     match format {
         Format::Json => write_json(w, report),
         Format::Yaml => write_yaml(w, report),
         Format::Text => text(w, report, style),
         Format::Markdown => markdown(w, report),
+        Format::Sarif => {
+            let findings =
+                report.findings.iter().map(|f| sarif::Entry::finding(f, &options.locator));
+            let entries: Vec<_> =
+                findings.chain(report.diagnostics.iter().map(sarif::Entry::diagnostic)).collect();
+            sarif::write(w, "map", &entries)
+        }
+        Format::Junit => {
+            let mut cases: Vec<_> = report
+                .policies
+                .iter()
+                .map(|p| junit::Case {
+                    suite: "policies".to_owned(),
+                    classname: String::new(),
+                    name: format!("PodSecurityPolicy {}", p.name),
+                    outcome: junit::Outcome::Pass {
+                        note: Some(format!(
+                            "maps to {} (strict reading: {})",
+                            p.level, p.strict_level
+                        )),
+                    },
+                })
+                .collect();
+            cases.extend(junit::findings("findings", &report.findings, options.fail_on));
+            junit::write(w, "psa-migrate map", &cases)
+        }
     }
 }
 

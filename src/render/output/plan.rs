@@ -36,9 +36,114 @@ fn psp_level_text(l: Option<crate::model::level::Level>) -> String {
     l.map_or_else(|| "none".to_owned(), |l| l.to_string())
 }
 
+/// The plan's blocking objects (they fail the planned audit level, so enforce cannot be
+/// raised to it yet) and its findings.
+fn sarif_entries(
+    plan: &Plan,
+    options: &crate::output::Options,
+) -> Vec<crate::output::sarif::Entry> {
+    use crate::output::sarif::{Entry, Place};
+    let mut entries = Vec::new();
+    for n in &plan.namespaces {
+        for b in &n.blocking {
+            let object = crate::findings::ObjectRef {
+                path: b.path.clone(),
+                ..crate::findings::ObjectRef::new(&b.kind, Some(&n.name), &b.name)
+            };
+            let place = options.locator.find(&object).map_or_else(Place::default, Place::of);
+            entries.push(Entry {
+                rule: crate::findings::Code::PssLevelDenied.as_str().to_owned(),
+                severity: crate::findings::Severity::Warning,
+                message: format!(
+                    "{object}: blocks enforcing {}:{} (enforce stays {}:{}): {}",
+                    n.audit, n.audit_version, n.enforce, n.enforce_version, b.message
+                ),
+                object: Some(object),
+                place,
+                suppressed: None,
+            });
+        }
+    }
+    entries.extend(plan.findings.iter().map(|f| Entry::finding(f, &options.locator)));
+    entries
+}
+
+/// One test case per planned namespace: failed when objects block its audit level or a
+/// finding about it reaches `--fail-on`; exempt namespaces are skipped.
+fn junit_cases(plan: &Plan, options: &crate::output::Options) -> Vec<crate::output::junit::Case> {
+    use crate::output::junit::{Case, Outcome};
+    let mut cases: Vec<Case> = plan
+        .namespaces
+        .iter()
+        .map(|n| {
+            let labels: Vec<String> =
+                n.planned_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let findings: Vec<&crate::findings::Finding> = plan
+                .findings
+                .iter()
+                .filter(|f| {
+                    f.object.namespace.as_deref() == Some(n.name.as_str())
+                        || (f.object.kind == "Namespace" && f.object.name == n.name)
+                })
+                .filter(|f| f.severity >= options.fail_on)
+                .collect();
+            let outcome = if n.exempt {
+                Outcome::Skip { message: "exempt (--exempt-namespace)".to_owned() }
+            } else if !n.blocking.is_empty() || !findings.is_empty() {
+                let mut detail: String =
+                    n.blocking.iter().map(|b| format!("{}: {}\n", b.what(), b.message)).collect();
+                detail.extend(
+                    findings.iter().map(|f| format!("{} [{}]: {}\n", f.object, f.code, f.message)),
+                );
+                let message = if n.blocking.is_empty() {
+                    count(findings.len(), "finding", "findings")
+                } else {
+                    format!(
+                        "{} to fix before enforce can be raised to {}:{}",
+                        count(n.blocking.len(), "object", "objects"),
+                        n.audit,
+                        n.audit_version
+                    )
+                };
+                let kind =
+                    if n.blocking.is_empty() { findings[0].code.as_str() } else { "blocking" };
+                Outcome::Fail { kind: kind.to_owned(), message, detail }
+            } else {
+                Outcome::Pass { note: Some(labels.join("\n")) }
+            };
+            Case {
+                suite: "namespaces".to_owned(),
+                classname: n.name.clone(),
+                name: format!("Namespace {}", n.name),
+                outcome,
+            }
+        })
+        .collect();
+    let planned = |f: &&crate::findings::Finding| {
+        !plan.namespaces.iter().any(|n| {
+            f.object.namespace.as_deref() == Some(n.name.as_str())
+                || (f.object.kind == "Namespace" && f.object.name == n.name)
+        })
+    };
+    let others: Vec<crate::findings::Finding> =
+        plan.findings.iter().filter(planned).cloned().collect();
+    cases.extend(crate::output::junit::findings("findings", &others, options.fail_on));
+    cases
+}
+
 /// Renders the plan to stdout in the chosen format.
-pub fn render(w: &mut dyn Write, plan: &Plan, dir: &str, format: Format) -> io::Result<()> {
+pub fn render(
+    w: &mut dyn Write,
+    plan: &Plan,
+    dir: &str,
+    format: Format,
+    options: &crate::output::Options,
+) -> io::Result<()> {
     match format {
+        Format::Sarif => crate::output::sarif::write(w, "plan", &sarif_entries(plan, options)),
+        Format::Junit => {
+            crate::output::junit::write(w, "psa-migrate plan", &junit_cases(plan, options))
+        }
         Format::Json => write_json(w, plan),
         Format::Yaml => write_yaml(w, plan),
         Format::Markdown => w.write_all(report_markdown(plan).as_bytes()),

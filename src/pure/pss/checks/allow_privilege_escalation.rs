@@ -20,6 +20,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "allowPrivilegeEscalation",
+    control: "Privilege Escalation",
+    summary: "Containers must set securityContext.allowPrivilegeEscalation to false (Windows pods exempt from v1.25).",
     level: Level::Restricted,
     versions: &[
         VersionedCheck { min: 8, check: allow_privilege_escalation_v1_8, overrides: &[] },

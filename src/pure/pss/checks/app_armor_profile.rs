@@ -27,6 +27,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "appArmorProfile",
+    control: "AppArmor",
+    summary: "The AppArmor profile (field or deprecated annotation) must not be unconfined: only the runtime default or a localhost profile.",
     level: Level::Baseline,
     versions: &[VersionedCheck { min: 0, check: app_armor_profile_v1_0, overrides: &[] }],
 };

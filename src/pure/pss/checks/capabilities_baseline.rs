@@ -25,6 +25,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "capabilities_baseline",
+    control: "Capabilities",
+    summary: "Containers must not add capabilities beyond the default set of container runtimes.",
     level: Level::Baseline,
     versions: &[VersionedCheck { min: 0, check: capabilities_baseline_v1_0, overrides: &[] }],
 };

@@ -27,6 +27,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "capabilities_restricted",
+    control: "Capabilities (restricted)",
+    summary: "Containers must drop ALL capabilities and may add back only NET_BIND_SERVICE (Windows pods exempt from v1.25).",
     level: Level::Restricted,
     versions: &[
         VersionedCheck {

@@ -14,6 +14,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "hostNamespaces",
+    control: "Host Namespaces",
+    summary: "Pods must not share the host's network, PID or IPC namespaces (hostNetwork, hostPID, hostIPC).",
     level: Level::Baseline,
     versions: &[VersionedCheck { min: 0, check: host_namespaces_v1_0, overrides: &[] }],
 };

@@ -16,6 +16,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "hostPathVolumes",
+    control: "HostPath Volumes",
+    summary: "Pods must not mount hostPath volumes.",
     level: Level::Baseline,
     versions: &[VersionedCheck { min: 0, check: host_path_volumes_v1_0, overrides: &[] }],
 };

@@ -20,6 +20,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "hostPorts",
+    control: "Host Ports",
+    summary: "Containers must not bind host ports (hostPort must be unset or 0).",
     level: Level::Baseline,
     versions: &[VersionedCheck { min: 0, check: host_ports_v1_0, overrides: &[] }],
 };

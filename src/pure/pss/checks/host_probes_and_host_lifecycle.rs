@@ -23,6 +23,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "hostProbesAndHostLifecycle",
+    control: "Host Probes / Lifecycle Hooks",
+    summary: "Probes and lifecycle handlers must not set a host other than the pod's own (from v1.34).",
     level: Level::Baseline,
     versions: &[VersionedCheck {
         min: 34,

@@ -15,6 +15,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "privileged",
+    control: "Privileged Containers",
+    summary: "Containers must not run privileged.",
     level: Level::Baseline,
     versions: &[VersionedCheck { min: 0, check: privileged_v1_0, overrides: &[] }],
 };

@@ -24,6 +24,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "procMount",
+    control: "/proc Mount Type",
+    summary: "Containers must use the Default /proc mount type (relaxed for pods in a user namespace from v1.35).",
     level: Level::Baseline,
     versions: &[
         VersionedCheck { min: 0, check: proc_mount_v1_0, overrides: &[] },

@@ -18,6 +18,8 @@ use crate::pss::{Check, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "procMount_restricted",
+    control: "/proc Mount Type (restricted)",
+    summary: "Containers must use the Default /proc mount type, also in a user namespace (from v1.35).",
     level: Level::Restricted,
     versions: &[VersionedCheck { min: 35, check: proc_mount_v1_0, overrides: &["procMount"] }],
 };

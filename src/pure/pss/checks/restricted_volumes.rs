@@ -26,6 +26,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "restrictedVolumes",
+    control: "Volume Types",
+    summary: "Pods may use only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected and secret volumes.",
     level: Level::Restricted,
     versions: &[VersionedCheck {
         min: 0,

@@ -21,6 +21,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "runAsNonRoot",
+    control: "Running as Non-root",
+    summary: "The pod or every container must set runAsNonRoot to true, and none may set it to false (relaxed in a user namespace from v1.35).",
     level: Level::Restricted,
     versions: &[
         VersionedCheck { min: 0, check: run_as_non_root_v1_0, overrides: &[] },

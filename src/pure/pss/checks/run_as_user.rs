@@ -21,6 +21,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "runAsUser",
+    control: "Running as Non-root user",
+    summary: "The pod and containers must not set runAsUser to 0 (from v1.23; relaxed in a user namespace from v1.35).",
     level: Level::Restricted,
     versions: &[
         VersionedCheck { min: 23, check: run_as_user_v1_23, overrides: &[] },

@@ -26,6 +26,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "seLinuxOptions",
+    control: "SELinux",
+    summary: "SELinux options must not set a custom user or role, and the type only to container_t, container_init_t, container_kvm_t or container_engine_t.",
     level: Level::Baseline,
     versions: &[
         VersionedCheck { min: 0, check: se_linux_options_v1_0, overrides: &[] },

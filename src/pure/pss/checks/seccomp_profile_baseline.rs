@@ -35,6 +35,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "seccompProfile_baseline",
+    control: "Seccomp",
+    summary: "The seccomp profile (field, or annotations before v1.19) must not be Unconfined.",
     level: Level::Baseline,
     versions: &[
         VersionedCheck { min: 0, check: seccomp_profile_baseline_v1_0, overrides: &[] },

@@ -25,6 +25,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "seccompProfile_restricted",
+    control: "Seccomp (restricted)",
+    summary: "The pod or every container must set the seccomp profile to RuntimeDefault or Localhost (from v1.19; Windows pods exempt from v1.25).",
     level: Level::Restricted,
     versions: &[
         VersionedCheck {

@@ -23,6 +23,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "sysctls",
+    control: "Sysctls",
+    summary: "Pods may set only the safe, namespaced sysctls of the version's allow-list.",
     level: Level::Baseline,
     versions: &[
         VersionedCheck { min: 0, check: sysctls_v1_0, overrides: &[] },

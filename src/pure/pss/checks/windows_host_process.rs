@@ -20,6 +20,8 @@ use crate::pss::{Check, Forbidden, PodView, VersionedCheck};
 
 pub static CHECK: Check = Check {
     id: "windowsHostProcess",
+    control: "HostProcess",
+    summary: "Windows pods must not run HostProcess containers.",
     level: Level::Baseline,
     versions: &[VersionedCheck { min: 0, check: windows_host_process_v1_0, overrides: &[] }],
 };
