@@ -258,3 +258,45 @@ pub fn check(
         diagnostics: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_patterns_are_globs_per_part() {
+        let p = |s: &str| ObjectPattern::parse(s).unwrap();
+        assert!(p("Deployment/kube-system/*").matches("Deployment", "kube-system", "coredns"));
+        assert!(p("deployment/kube-system/*").matches("Deployment", "kube-system", "coredns"));
+        assert!(!p("Deployment/kube-system/*").matches("Deployment", "kube-public", "x"));
+        assert!(!p("Deployment/kube-system/*").matches("DaemonSet", "kube-system", "x"));
+        assert!(p("*/ml-*/trainer-?").matches("PyTorchJob", "ml-train", "trainer-1"));
+        assert!(!p("*/ml-*/trainer-?").matches("PyTorchJob", "ml-train", "trainer-10"));
+        assert!(p("{Pod,Job}/*/[ab]*").matches("Job", "x", "batch"));
+        assert!(!p("{Pod,Job}/*/[ab]*").matches("CronJob", "x", "batch"));
+        // `*` matches the empty namespace of a cluster-scoped object; names are case-sensitive.
+        assert!(p("ClusterServingRuntime/*/kserve-*").matches(
+            "ClusterServingRuntime",
+            "",
+            "kserve-x"
+        ));
+        assert!(!p("Pod/x/Web").matches("Pod", "x", "web"));
+        for bad in ["Pod", "Pod/x", "Pod/x/y/z", "Pod/[/x"] {
+            assert!(ObjectPattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn exclusions_are_checked_sorted_and_unique() {
+        let e = Exclusions::parse(
+            &["hostPorts".into(), "privileged".into(), "hostPorts".into()],
+            &["b/*/*".into(), "a/*/*".into(), "b/*/*".into()],
+        )
+        .unwrap();
+        assert_eq!(e.checks, ["hostPorts", "privileged"]);
+        let texts: Vec<&str> = e.objects.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(texts, ["a/*/*", "b/*/*"]);
+        let err = Exclusions::parse(&["hostport".into()], &[]).unwrap_err();
+        assert!(err.starts_with("unknown check \"hostport\" for --exclude-check; the checks are: allowPrivilegeEscalation, appArmorProfile,"), "{err}");
+    }
+}

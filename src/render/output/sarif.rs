@@ -341,3 +341,38 @@ pub fn write(w: &mut dyn Write, command: &str, entries: &[Entry]) -> io::Result<
     serde_json::to_writer_pretty(&mut *w, &log(command, entries))?;
     writeln!(w)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifact_uris_are_relative_references() {
+        assert_eq!(
+            artifact_uri("charts/app/templates/deploy.yaml"),
+            "charts/app/templates/deploy.yaml"
+        );
+        assert_eq!(artifact_uri("my dir/a#b.yaml"), "my%20dir/a%23b.yaml");
+        assert_eq!(artifact_uri("k8s\\win.yaml"), "k8s/win.yaml");
+        assert_eq!(artifact_uri("é.yaml"), "%C3%A9.yaml");
+        assert_eq!(artifact_uri("-"), "stdin");
+    }
+
+    /// Rules: every check once, sorted, then every code, each with descriptions.
+    #[test]
+    fn rules_cover_every_check_and_code() {
+        let rules = rules();
+        assert_eq!(rules.len(), CATALOGUE.len() + Code::ALL.len());
+        let checks: Vec<&str> = rules[..CATALOGUE.len()].iter().map(|r| r.id.as_str()).collect();
+        let mut sorted = checks.clone();
+        sorted.sort_unstable();
+        assert_eq!(checks, sorted);
+        for c in CATALOGUE {
+            assert!(!c.control.is_empty() && c.summary.ends_with('.'), "{}", c.id);
+        }
+        let log = log("check", &[]);
+        let text = serde_json::to_string(&log).unwrap();
+        let back: sarif::Sarif = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.runs[0].tool.driver.rules.as_ref().map(Vec::len), Some(rules.len()));
+    }
+}
