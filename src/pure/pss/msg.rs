@@ -231,26 +231,31 @@ fn write_go_quoted(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// An approximation of Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and
-/// the ASCII space. Control, format, separator (other than U+0020), private-use and unassigned
-/// code points are escaped.
+/// Go's `strconv.IsPrint` (the same set as `unicode.IsPrint`): the General Categories L
+/// (letters), M (marks), N (numbers), P (punctuation) and S (symbols), plus U+0020. Everything
+/// else is escaped by `%q`: controls (Cc), format characters (Cf), separators other than
+/// U+0020 (Zs, Zl, Zp), private use (Co) and unassigned code points (Cn, which includes the
+/// noncharacters).
+///
+/// The categories come from Unicode 15.0.0, the version of Go's tables since Go 1.21 (and so of
+/// every Go release that builds a supported Kubernetes): a code point assigned in a later
+/// Unicode version is still unassigned to Go, and escaped.
 fn go_is_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
+    use unicode_general_category::{GeneralCategory as Gc, get_general_category};
+    if c.is_ascii() {
+        return matches!(c, ' '..='~');
     }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    let cp = c as u32;
-    // Format characters (Cf) that Go escapes, private use areas, and noncharacters.
-    let format = matches!(cp,
-        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E
-        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF
-        | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3
-        | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F);
-    let private = matches!(cp, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD);
-    let nonchar = (cp & 0xFFFE) == 0xFFFE || (0xFDD0..=0xFDEF).contains(&cp);
-    !(format || private || nonchar)
+    !matches!(
+        get_general_category(c),
+        Gc::Control
+            | Gc::Format
+            | Gc::Surrogate
+            | Gc::PrivateUse
+            | Gc::Unassigned
+            | Gc::SpaceSeparator
+            | Gc::LineSeparator
+            | Gc::ParagraphSeparator
+    )
 }
 
 #[cfg(test)]
@@ -268,6 +273,182 @@ mod tests {
         assert_eq!(go_quote("\u{200b}"), r#""\u200b""#);
         assert_eq!(go_quote("\u{85}"), r#""\u0085""#);
         assert_eq!(go_quote(""), r#""""#);
+    }
+
+    /// What `%q` does with one code point: keeps it, or prints this escape.
+    enum Q {
+        Kept,
+        Esc(&'static str),
+    }
+    use Q::{Esc, Kept};
+
+    /// Each code point quoted alone must come out as Go's `strconv.Quote` prints it.
+    fn assert_quotes(cases: &[(u32, Q)]) {
+        for (cp, want) in cases {
+            let c = char::from_u32(*cp).expect("a scalar value");
+            let want = match want {
+                Kept => format!("\"{c}\""),
+                Esc(e) => format!("\"{e}\""),
+            };
+            assert_eq!(go_quote(&c.to_string()), want, "U+{cp:04X}");
+        }
+    }
+
+    /// Go's tables are Unicode 15.0.0 (`unicode.Version` from Go 1.21 onwards).
+    #[test]
+    fn unicode_version_is_gos() {
+        assert_eq!(unicode_general_category::UNICODE_VERSION, (15, 0, 0));
+    }
+
+    #[test]
+    fn latin1_edges() {
+        assert_quotes(&[
+            (0x7e, Kept),
+            (0x7f, Esc(r"\x7f")),
+            (0x80, Esc(r"\u0080")),
+            (0x9f, Esc(r"\u009f")),
+            (0xa0, Esc(r"\u00a0")), // NO-BREAK SPACE (Zs)
+            (0xa1, Kept),
+            (0xad, Esc(r"\u00ad")), // SOFT HYPHEN (Cf)
+            (0xff, Kept),
+        ]);
+    }
+
+    /// The last assigned code point of a block and the unassigned one after it.
+    #[test]
+    fn bmp_block_edges() {
+        assert_quotes(&[
+            (0x0377, Kept), // Greek and Coptic
+            (0x0378, Esc(r"\u0378")),
+            (0x052f, Kept),           // end of Cyrillic Supplement
+            (0x0530, Esc(r"\u0530")), // first code point of Armenian, unassigned
+            (0x0531, Kept),
+            (0xd7a3, Kept), // end of Hangul Syllables
+            (0xd7a4, Esc(r"\ud7a4")),
+            (0xd7fb, Kept), // end of Hangul Jamo Extended-B
+            (0xd7fc, Esc(r"\ud7fc")),
+            (0xffdc, Kept), // Halfwidth and Fullwidth Forms
+            (0xffdd, Esc(r"\uffdd")),
+            (0xffee, Kept),
+            (0xffef, Esc(r"\uffef")),
+            (0xfff9, Esc(r"\ufff9")), // INTERLINEAR ANNOTATION ANCHOR (Cf)
+            (0xfffc, Kept),
+            (0xfffd, Kept), // REPLACEMENT CHARACTER (So)
+        ]);
+    }
+
+    /// Characters Unicode 15.0 added are kept; ones 15.1 or 16.0 added are unassigned to Go.
+    #[test]
+    fn unicode_15_0_and_not_later() {
+        assert_quotes(&[
+            (0x1f6dc, Kept),               // WIRELESS (15.0)
+            (0x11f59, Kept),               // KAWI DIGIT NINE (15.0)
+            (0x11f5a, Esc(r"\U00011f5a")), // KAWI SIGN NUKTA (16.0)
+            (0x1fa89, Esc(r"\U0001fa89")), // HARP (16.0)
+            (0x2ffb, Kept),
+            (0x2ffc, Esc(r"\u2ffc")), // an ideographic description character of 15.1
+            (0x31e3, Kept),           // end of CJK Strokes in 15.0
+            (0x31e4, Esc(r"\u31e4")), // 16.0
+            (0x31ef, Esc(r"\u31ef")), // 15.1
+        ]);
+    }
+
+    #[test]
+    fn supplementary_planes() {
+        assert_quotes(&[
+            (0x10000, Kept), // plane 1 starts assigned (Linear B)
+            (0x1000c, Esc(r"\U0001000c")),
+            (0x20000, Kept), // plane 2: CJK Extension B
+            (0x2a6df, Kept),
+            (0x2a6e0, Esc(r"\U0002a6e0")),
+            (0x2ebe0, Kept),               // end of CJK Extension F
+            (0x2ebf0, Esc(r"\U0002ebf0")), // CJK Extension I is 15.1
+            (0x2fa1d, Kept),               // end of CJK Compatibility Ideographs Supplement
+            (0x2fa1e, Esc(r"\U0002fa1e")),
+            (0x30000, Kept), // plane 3: CJK Extension G
+            (0x3134a, Kept),
+            (0x3134b, Esc(r"\U0003134b")),
+            (0x31350, Kept), // CJK Extension H (15.0)
+            (0x323af, Kept),
+            (0x323b0, Esc(r"\U000323b0")),
+            (0x40000, Esc(r"\U00040000")), // planes 4 to 13 are unassigned
+            (0xe0100, Kept),               // VARIATION SELECTOR-17 (Mn)
+            (0xe01ef, Kept),
+            (0xe01f0, Esc(r"\U000e01f0")),
+        ]);
+    }
+
+    #[test]
+    fn noncharacters() {
+        assert_quotes(&[
+            (0xfdcf, Kept),
+            (0xfdd0, Esc(r"\ufdd0")),
+            (0xfdef, Esc(r"\ufdef")),
+            (0xfdf0, Kept),
+            (0xfffe, Esc(r"\ufffe")),
+            (0xffff, Esc(r"\uffff")),
+            (0x1fffe, Esc(r"\U0001fffe")),
+            (0x1ffff, Esc(r"\U0001ffff")),
+            (0x10fffe, Esc(r"\U0010fffe")),
+            (0x10ffff, Esc(r"\U0010ffff")),
+        ]);
+    }
+
+    #[test]
+    fn private_use() {
+        assert_quotes(&[
+            (0xe000, Esc(r"\ue000")),
+            (0xf8ff, Esc(r"\uf8ff")),
+            (0xf900, Kept), // CJK Compatibility Ideographs
+            (0xf0000, Esc(r"\U000f0000")),
+            (0xffffd, Esc(r"\U000ffffd")),
+            (0x100000, Esc(r"\U00100000")),
+            (0x10fffd, Esc(r"\U0010fffd")),
+        ]);
+    }
+
+    /// Format characters (Cf) and separators other than U+0020 are escaped.
+    #[test]
+    fn format_and_separators() {
+        assert_quotes(&[
+            (0x061c, Esc(r"\u061c")), // ARABIC LETTER MARK
+            (0x180e, Esc(r"\u180e")), // MONGOLIAN VOWEL SEPARATOR (Cf since 6.3)
+            (0x1680, Esc(r"\u1680")), // OGHAM SPACE MARK (Zs)
+            (0x200b, Esc(r"\u200b")), // ZERO WIDTH SPACE
+            (0x200d, Esc(r"\u200d")), // ZERO WIDTH JOINER
+            (0x200e, Esc(r"\u200e")),
+            (0x2028, Esc(r"\u2028")), // LINE SEPARATOR (Zl)
+            (0x2029, Esc(r"\u2029")), // PARAGRAPH SEPARATOR (Zp)
+            (0x202f, Esc(r"\u202f")), // NARROW NO-BREAK SPACE (Zs)
+            (0x2064, Esc(r"\u2064")),
+            (0x2065, Esc(r"\u2065")), // unassigned between the invisible operators
+            (0x3000, Esc(r"\u3000")), // IDEOGRAPHIC SPACE (Zs)
+            (0xfeff, Esc(r"\ufeff")), // ZERO WIDTH NO-BREAK SPACE (BOM)
+            (0x110bd, Esc(r"\U000110bd")), // KAITHI NUMBER SIGN
+            (0x13430, Esc(r"\U00013430")), // Egyptian hieroglyph format controls
+            (0x1343f, Esc(r"\U0001343f")), // (extended to 1343F in 15.0)
+            (0x13440, Kept),
+            (0x1d173, Esc(r"\U0001d173")), // MUSICAL SYMBOL BEGIN BEAM
+            (0xe0001, Esc(r"\U000e0001")), // LANGUAGE TAG
+            (0xe0002, Esc(r"\U000e0002")),
+            (0xe0020, Esc(r"\U000e0020")), // TAG SPACE
+        ]);
+    }
+
+    /// Marks (Mn, Mc, Me) are printable, alone or after their base.
+    #[test]
+    fn combining_marks() {
+        assert_quotes(&[
+            (0x0300, Kept), // COMBINING GRAVE ACCENT (Mn)
+            (0x036f, Kept),
+            (0x0903, Kept), // DEVANAGARI SIGN VISARGA (Mc)
+            (0x20dd, Kept), // COMBINING ENCLOSING CIRCLE (Me)
+            (0x1ace, Kept), // end of Combining Diacritical Marks Extended in 15.0
+            (0x1acf, Esc(r"\u1acf")),
+            (0xfe0f, Kept), // VARIATION SELECTOR-16 (Mn)
+        ]);
+        assert_eq!(go_quote("e\u{301}"), "\"e\u{301}\"");
+        assert_eq!(go_quote("a\u{200b}b\u{1fa89}\u{1f6dc}"), "\"a\\u200bb\\U0001fa89\u{1f6dc}\"");
     }
 
     #[test]
