@@ -75,7 +75,7 @@ pub struct GlobalArgs {
     /// Limit to one namespace; also the namespace of objects that name none.
     #[arg(short = 'n', long, value_name = "NAMESPACE", global = true)]
     pub namespace: Option<String>,
-    /// Output format.
+    /// Output format; `wide` is text with nothing shortened to fit the terminal.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Text, global = true)]
     pub output: Format,
     /// Print no progress and no notices on stderr.
@@ -193,18 +193,38 @@ pub struct Settings {
 
 impl Settings {
     fn resolve(g: &GlobalArgs) -> Settings {
+        let term = terminal::terminal();
         let color = match g.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                terminal::terminal().stdout
+                term.stdout
                     && std::env::var_os("NO_COLOR").is_none()
                     && std::env::var("TERM").is_ok_and(|t| t != "dumb")
             }
         };
-        let color = color && g.output == Format::Text;
-        Settings { format: g.output, style: Style { color }, quiet: g.quiet }
+        let color = color && g.output.is_text();
+        let columns = std::env::var("COLUMNS").ok();
+        let width = text_width(g.output, term.stdout, columns.as_deref(), term.stdout_columns);
+        Settings { format: g.output, style: Style { color, width }, quiet: g.quiet }
     }
+}
+
+/// The width text output must fit ([`Style::width`]), or `None`: nothing is shortened. Only
+/// `-o text` on a terminal is fitted: to `COLUMNS` when it is a positive integer, else to the
+/// terminal's width. Off a terminal (a pipe, a file) text is never shortened, even with
+/// `COLUMNS` set, so what scripts and `grep` read is whole; `-o wide` is text never shortened.
+fn text_width(
+    format: Format,
+    stdout_is_terminal: bool,
+    columns: Option<&str>,
+    terminal_columns: Option<u16>,
+) -> Option<usize> {
+    if format != Format::Text || !stdout_is_terminal {
+        return None;
+    }
+    let columns = columns.and_then(|c| c.trim().parse::<usize>().ok()).filter(|&c| c > 0);
+    columns.or(terminal_columns.map(usize::from))
 }
 
 /// An error that ends the run with exit code 2.
@@ -506,6 +526,36 @@ mod tests {
             })
             .collect();
         Diagnostics { items }
+    }
+
+    /// Text is fitted on a terminal only: to COLUMNS (when valid), else the terminal's width.
+    #[test]
+    fn text_width_table() {
+        use Format::{Json, Markdown, Text, Wide};
+        // (format, stdout is a terminal, COLUMNS, the terminal's width, the width decided)
+        type Row = (Format, bool, Option<&'static str>, Option<u16>, Option<usize>);
+        let table: &[Row] = &[
+            (Text, true, None, Some(120), Some(120)),
+            (Text, true, Some("80"), Some(120), Some(80)),
+            (Text, true, Some(" 80 "), None, Some(80)),
+            (Text, true, Some("0"), Some(120), Some(120)),
+            (Text, true, Some("-1"), Some(120), Some(120)),
+            (Text, true, Some("wide"), None, None),
+            (Text, true, None, None, None),
+            // Off a terminal nothing is shortened, COLUMNS or not.
+            (Text, false, Some("80"), None, None),
+            (Text, false, None, None, None),
+            (Wide, true, Some("80"), Some(80), None),
+            (Json, true, Some("80"), Some(80), None),
+            (Markdown, true, None, Some(80), None),
+        ];
+        for &(format, tty, columns, size, want) in table {
+            assert_eq!(
+                text_width(format, tty, columns, size),
+                want,
+                "{format:?} tty={tty} COLUMNS={columns:?} size={size:?}"
+            );
+        }
     }
 
     /// 2 for unread input whatever else; 1 at or above the threshold; else 0.

@@ -20,3 +20,4 @@ mod plan_cli;
 mod plan_trust;
 mod schema_cli;
 mod support;
+mod terminal_cli;

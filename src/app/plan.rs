@@ -141,7 +141,7 @@ pub fn run(
     let rendered = files::render(&plan).map_err(|e| AppError::Other(e.into()))?;
     let dir = args.out.clone().unwrap_or_else(|| Path::new("migrations").join(&name));
     write_plan_dir(&dir, &rendered, args.force)?;
-    output::plan::render(out, &plan, &dir.display().to_string(), settings.format)?;
+    output::plan::render(out, &plan, &dir.display().to_string(), settings.format, settings.style)?;
     Ok(sink.exit_code(args.fail_on))
 }
 

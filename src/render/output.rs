@@ -6,6 +6,7 @@ pub mod check;
 pub mod inventory;
 pub mod map;
 pub mod plan;
+pub mod text;
 pub mod would_admit;
 
 use std::io::{self, Write};
@@ -15,16 +16,30 @@ use serde::Serialize;
 /// Output formats. Not every command supports every format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    // For people; on a terminal, fitted to its width (`Style::width`). (Plain comments: a doc
+    // comment on a value would switch all of `--help` to the long layout.)
     Text,
+    // Text with nothing shortened, however narrow the terminal.
+    Wide,
     Json,
     Yaml,
     Markdown,
 }
 
-/// Colour decision, made once from `--color` and the environment.
+impl Format {
+    /// Text for people: `text` or `wide` (which differ only in [`Style::width`]).
+    pub fn is_text(self) -> bool {
+        matches!(self, Format::Text | Format::Wide)
+    }
+}
+
+/// How text is drawn, decided once from `--color`, `-o` and the terminal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Style {
     pub color: bool,
+    /// The width text must fit (tables shrink their free-text columns, long lines wrap), or
+    /// `None`: nothing is shortened.
+    pub width: Option<usize>,
 }
 
 impl Style {

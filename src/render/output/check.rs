@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use crate::evaluate::CheckReport;
 use crate::model::level::level_version;
+use crate::output::text::line;
 use crate::output::{Format, Style, write_json, write_yaml};
 
 pub fn render(
@@ -15,7 +16,9 @@ pub fn render(
     match format {
         Format::Json => write_json(w, report),
         Format::Yaml => write_yaml(w, report),
-        Format::Text => text(w, report, style).and_then(|()| unavailable(w, report)),
+        Format::Text | Format::Wide => {
+            text(w, report, style).and_then(|()| unavailable(w, report, style))
+        }
         Format::Markdown => markdown(w, report),
     }
 }
@@ -26,46 +29,44 @@ fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
         Some(level) => {
             let lv = level_version(level, r.version);
             for res in r.results.iter().filter(|res| !res.allowed) {
-                let subject = res.subject();
-                writeln!(
-                    w,
-                    "{}: would violate PodSecurity \"{lv}\": {}",
-                    style.red(&subject),
-                    res.message
-                )?;
+                let subject = style.red(&res.subject());
+                let text =
+                    format!("{subject}: would violate PodSecurity \"{lv}\": {}", res.message);
+                line(w, style.width, &text)?;
             }
             let verdict = format!("{} allowed, {} would violate", s.allowed, s.denied);
             let verdict = if s.denied == 0 { style.green(&verdict) } else { style.red(&verdict) };
-            writeln!(
-                w,
+            let text = format!(
                 "{} {} checked against PodSecurity \"{lv}\": {verdict}",
                 s.objects,
                 objects(s.objects)
-            )
+            );
+            line(w, style.width, &text)
         }
         None => {
             for res in &r.results {
-                writeln!(w, "{}: passes {}", res.subject(), res.passes)?;
+                line(w, style.width, &format!("{}: passes {}", res.subject(), res.passes))?;
             }
             let counts: Vec<String> =
                 s.passes.iter().rev().map(|(level, n)| format!("{n} {level}")).collect();
-            writeln!(
-                w,
+            let text = format!(
                 "{} {} checked at {} (no level judged): {}",
                 s.objects,
                 objects(s.objects),
                 r.version,
                 counts.join(", ")
-            )
+            );
+            line(w, style.width, &text)
         }
     }
 }
 
 /// A closing line naming the kinds that could not be read, so a partial result never looks
 /// complete.
-fn unavailable(w: &mut dyn Write, r: &CheckReport) -> io::Result<()> {
+fn unavailable(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
     for u in &r.summary.unavailable {
-        writeln!(w, "not read: {} ({}): {}", u.resource, u.code.reason(), u.message)?;
+        let text = format!("not read: {} ({}): {}", u.resource, u.code.reason(), u.message);
+        line(w, style.width, &text)?;
     }
     Ok(())
 }
