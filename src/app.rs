@@ -10,6 +10,7 @@ mod apply;
 mod check;
 mod custom_resources;
 mod diff;
+mod examples;
 mod export;
 mod fix;
 mod inventory;
@@ -125,44 +126,58 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate every pod and workload template against a Pod Security Standards level.
+    #[command(after_help = examples::help(examples::CHECK))]
     Check(CheckArgs),
     /// Write everything read (from the cluster, or -f) as an offline export: one YAML list per
     /// kind plus version.yaml, readable with -f DIR (e.g. to keep PSPs before upgrading to 1.25).
+    #[command(after_help = examples::help(examples::EXPORT))]
     Export(ExportArgs),
     /// Who may use which PodSecurityPolicy, per namespace: grants, the PSP-derived level, pods
     /// per admitting PSP, workloads that relied on PSP mutation, and findings.
+    #[command(after_help = examples::help(examples::INVENTORY))]
     Inventory(InventoryArgs),
     /// Map every PodSecurityPolicy to the nearest Pod Security Standards level, with reasons.
+    #[command(after_help = examples::help(examples::MAP))]
     Map(MapArgs),
     /// Plan the migration: per-namespace labels, AdmissionConfiguration, PSP bypass and clean-up,
     /// written as ordered files under migrations/<name>/ with plan.json and REPORT.md.
+    #[command(after_help = examples::help(examples::PLAN))]
     Plan(plan::PlanArgs),
     /// Show what a plan's label steps would change: a unified diff of each namespace's Pod
     /// Security labels, live (or -f) against the plan. Exit 1 when something would change.
+    #[command(after_help = examples::help(examples::DIFF))]
     Diff(diff::DiffArgs),
     /// Apply a plan's steps to the cluster (default: label steps 1 and 2), after a server-side
     /// dry run, journaling every write to DIR/journal.json first.
+    #[command(after_help = examples::help(examples::APPLY))]
     Apply(apply::ApplyArgs),
     /// Undo what apply wrote, from DIR/journal.json, newest first.
+    #[command(after_help = examples::help(examples::ROLLBACK))]
     Rollback(rollback::RollbackArgs),
     /// Proven patches for every workload: what PSP did to its pods, written into its template,
     /// and what its target level needs (strategic-merge patches, kustomizations, kubectl patch
     /// commands); the rest is listed as needing a decision. Exit 1 when something does.
+    #[command(after_help = examples::help(examples::FIX))]
     Fix(fix::FixArgs),
     /// Which PodSecurityPolicy the admission plugin would choose for each pod or workload of -f,
     /// what it would change, and why the others reject it (cluster: kubeconfig or --inventory).
+    #[command(after_help = examples::help(examples::ADMIT))]
     Admit(admit::AdmitArgs),
     /// Print the JSON Schema of an output document (check, inventory, map, plan, journal), or
     /// list them. Reads no input and no kubeconfig.
+    #[command(after_help = examples::help(examples::SCHEMA))]
     Schema(schema::SchemaArgs),
     /// List the custom resource kinds whose pod templates are read (Kubeflow, Ray, KServe,
     /// Argo, Tekton, …): paths, how the operator makes pods, when one is live, and the
     /// upstream source. Reads no input and no kubeconfig.
+    #[command(after_help = examples::help(examples::CUSTOM_RESOURCES))]
     CustomResources,
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish), e.g.
     /// `source <(psa-migrate completions bash)`. Reads no input.
+    #[command(after_help = examples::help(examples::COMPLETIONS))]
     Completions(shell::CompletionsArgs),
     /// Print the man page (or write one per command with --out DIR). Reads no input.
+    #[command(after_help = examples::help(examples::MAN))]
     Man(shell::ManArgs),
 }
 
