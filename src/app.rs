@@ -11,6 +11,7 @@ mod check;
 mod config;
 mod custom_resources;
 mod diff;
+mod examples;
 mod export;
 mod fix;
 mod inventory;
@@ -76,7 +77,8 @@ pub struct GlobalArgs {
     /// Limit to one namespace; also the namespace of objects that name none.
     #[arg(short = 'n', long, value_name = "NAMESPACE", global = true)]
     pub namespace: Option<String>,
-    /// Output format (default: text). sarif and junit: check, inventory, map and plan.
+    /// Output format (default: text); `wide` is text with nothing shortened to fit the
+    /// terminal; sarif and junit: check, inventory, map and plan.
     #[arg(short = 'o', long, value_enum, value_name = "FORMAT", global = true)]
     pub output: Option<Format>,
     /// Print no progress and no notices on stderr.
@@ -126,44 +128,58 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate every pod and workload template against a Pod Security Standards level.
+    #[command(after_help = examples::help(examples::CHECK))]
     Check(CheckArgs),
     /// Write everything read (from the cluster, or -f) as an offline export: one YAML list per
     /// kind plus version.yaml, readable with -f DIR (e.g. to keep PSPs before upgrading to 1.25).
+    #[command(after_help = examples::help(examples::EXPORT))]
     Export(ExportArgs),
     /// Who may use which PodSecurityPolicy, per namespace: grants, the PSP-derived level, pods
     /// per admitting PSP, workloads that relied on PSP mutation, and findings.
+    #[command(after_help = examples::help(examples::INVENTORY))]
     Inventory(InventoryArgs),
     /// Map every PodSecurityPolicy to the nearest Pod Security Standards level, with reasons.
+    #[command(after_help = examples::help(examples::MAP))]
     Map(MapArgs),
     /// Plan the migration: per-namespace labels, AdmissionConfiguration, PSP bypass and clean-up,
     /// written as ordered files under migrations/<name>/ with plan.json and REPORT.md.
+    #[command(after_help = examples::help(examples::PLAN))]
     Plan(plan::PlanArgs),
     /// Show what a plan's label steps would change: a unified diff of each namespace's Pod
     /// Security labels, live (or -f) against the plan. Exit 1 when something would change.
+    #[command(after_help = examples::help(examples::DIFF))]
     Diff(diff::DiffArgs),
     /// Apply a plan's steps to the cluster (default: label steps 1 and 2), after a server-side
     /// dry run, journaling every write to DIR/journal.json first.
+    #[command(after_help = examples::help(examples::APPLY))]
     Apply(apply::ApplyArgs),
     /// Undo what apply wrote, from DIR/journal.json, newest first.
+    #[command(after_help = examples::help(examples::ROLLBACK))]
     Rollback(rollback::RollbackArgs),
     /// Proven patches for every workload: what PSP did to its pods, written into its template,
     /// and what its target level needs (strategic-merge patches, kustomizations, kubectl patch
     /// commands); the rest is listed as needing a decision. Exit 1 when something does.
+    #[command(after_help = examples::help(examples::FIX))]
     Fix(fix::FixArgs),
     /// Which PodSecurityPolicy the admission plugin would choose for each pod or workload of -f,
     /// what it would change, and why the others reject it (cluster: kubeconfig or --inventory).
+    #[command(after_help = examples::help(examples::ADMIT))]
     Admit(admit::AdmitArgs),
     /// Print the JSON Schema of an output document (check, inventory, map, plan, journal), or
     /// list them. Reads no input and no kubeconfig.
+    #[command(after_help = examples::help(examples::SCHEMA))]
     Schema(schema::SchemaArgs),
     /// List the custom resource kinds whose pod templates are read (Kubeflow, Ray, KServe,
     /// Argo, Tekton, …): paths, how the operator makes pods, when one is live, and the
     /// upstream source. Reads no input and no kubeconfig.
+    #[command(after_help = examples::help(examples::CUSTOM_RESOURCES))]
     CustomResources,
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish), e.g.
     /// `source <(psa-migrate completions bash)`. Reads no input.
+    #[command(after_help = examples::help(examples::COMPLETIONS))]
     Completions(shell::CompletionsArgs),
     /// Print the man page (or write one per command with --out DIR). Reads no input.
+    #[command(after_help = examples::help(examples::MAN))]
     Man(shell::ManArgs),
 }
 
@@ -221,19 +237,39 @@ pub struct Settings {
 
 impl Settings {
     fn resolve(g: &GlobalArgs) -> Settings {
+        let term = terminal::terminal();
         let color = match g.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                terminal::terminal().stdout
+                term.stdout
                     && std::env::var_os("NO_COLOR").is_none()
                     && std::env::var("TERM").is_ok_and(|t| t != "dumb")
             }
         };
         let format = g.output.unwrap_or(Format::Text);
-        let color = color && format == Format::Text;
-        Settings { format, style: Style { color }, quiet: g.quiet }
+        let color = color && format.is_text();
+        let columns = std::env::var("COLUMNS").ok();
+        let width = text_width(format, term.stdout, columns.as_deref(), term.stdout_columns);
+        Settings { format, style: Style { color, width }, quiet: g.quiet }
     }
+}
+
+/// The width text output must fit ([`Style::width`]), or `None`: nothing is shortened. Only
+/// `-o text` on a terminal is fitted: to `COLUMNS` when it is a positive integer, else to the
+/// terminal's width. Off a terminal (a pipe, a file) text is never shortened, even with
+/// `COLUMNS` set, so what scripts and `grep` read is whole; `-o wide` is text never shortened.
+fn text_width(
+    format: Format,
+    stdout_is_terminal: bool,
+    columns: Option<&str>,
+    terminal_columns: Option<u16>,
+) -> Option<usize> {
+    if format != Format::Text || !stdout_is_terminal {
+        return None;
+    }
+    let columns = columns.and_then(|c| c.trim().parse::<usize>().ok()).filter(|&c| c > 0);
+    columns.or(terminal_columns.map(usize::from))
 }
 
 /// An error that ends the run with exit code 2.
@@ -569,6 +605,36 @@ mod tests {
             })
             .collect();
         Diagnostics { items }
+    }
+
+    /// Text is fitted on a terminal only: to COLUMNS (when valid), else the terminal's width.
+    #[test]
+    fn text_width_table() {
+        use Format::{Json, Markdown, Text, Wide};
+        // (format, stdout is a terminal, COLUMNS, the terminal's width, the width decided)
+        type Row = (Format, bool, Option<&'static str>, Option<u16>, Option<usize>);
+        let table: &[Row] = &[
+            (Text, true, None, Some(120), Some(120)),
+            (Text, true, Some("80"), Some(120), Some(80)),
+            (Text, true, Some(" 80 "), None, Some(80)),
+            (Text, true, Some("0"), Some(120), Some(120)),
+            (Text, true, Some("-1"), Some(120), Some(120)),
+            (Text, true, Some("wide"), None, None),
+            (Text, true, None, None, None),
+            // Off a terminal nothing is shortened, COLUMNS or not.
+            (Text, false, Some("80"), None, None),
+            (Text, false, None, None, None),
+            (Wide, true, Some("80"), Some(80), None),
+            (Json, true, Some("80"), Some(80), None),
+            (Markdown, true, None, Some(80), None),
+        ];
+        for &(format, tty, columns, size, want) in table {
+            assert_eq!(
+                text_width(format, tty, columns, size),
+                want,
+                "{format:?} tty={tty} COLUMNS={columns:?} size={size:?}"
+            );
+        }
     }
 
     /// 2 for unread input whatever else; 1 at or above the threshold; else 0.

@@ -1,8 +1,8 @@
 //! The layers are enforced, not only drawn: the pure core (`src/pure/`) never imports an async
-//! runtime, the Kubernetes client, progress bars, the file system, the environment, standard
-//! input or output, the clock or the network, nor any module of the layers above it; rendering
-//! (`src/render/`) may use the core only; the edges (`src/edge/`) never use the app layer, draw
-//! progress bars or probe the terminal.
+//! runtime, the Kubernetes client, progress bars, the terminal (`console`), the file system,
+//! the environment, standard input or output, the clock or the network, nor any module of the
+//! layers above it; rendering (`src/render/`) may use the core only; the edges (`src/edge/`)
+//! never use the app layer, draw progress bars or probe the terminal.
 //! Test code (`#[cfg(test)]` items) is exempt: tests read fixtures.
 
 use std::path::{Path, PathBuf};
@@ -19,6 +19,7 @@ const EFFECTS: &[&str] = &[
     "kube::",
     "use kube",
     "indicatif",
+    "console",
     "std::fs",
     "fs::",
     "std::env",
@@ -53,8 +54,8 @@ const LAYERS: &[Layer] = &[
         dir: "src/render",
         forbidden: &["crate::edge", "crate::app", "crate::source", "crate::apply"],
     },
-    // Progress bars and terminal probing live in the app layer only.
-    Layer { dir: "src/edge", forbidden: &["crate::app", "indicatif", "is_terminal"] },
+    // Progress bars and terminal probing (the width too) live in the app layer only.
+    Layer { dir: "src/edge", forbidden: &["crate::app", "indicatif", "is_terminal", "console"] },
 ];
 
 /// The code of a file without comments and without `#[cfg(test)]` items.
@@ -166,6 +167,8 @@ fn a_planted_forbidden_import_is_caught() {
     assert!(violations("src/edge/x.rs", "use crate::apply::journal;\n", edge).is_empty());
     assert!(violations("src/edge/x.rs", "use std::fs;\n", edge).is_empty(), "edges may do I/O");
     assert_eq!(violations("src/edge/x.rs", "use indicatif::ProgressBar;\n", edge).len(), 1);
+    let size = "use console::Term;\n";
+    assert_eq!(violations("src/render/x.rs", size, render).len(), 1, "renderers get a width");
     let exempt = "// std::fs in a comment\npub fn f() {}\n#[cfg(test)]\nmod tests {\n    use std::fs;\n    fn g() { let _ = fs::read(\"x\"); }\n}\n#[cfg(test)]\nuse std::env;\npub fn h() {}\n";
     assert!(violations("src/pure/x.rs", exempt, pure).is_empty(), "{exempt}");
     assert_eq!(

@@ -21,3 +21,4 @@ mod plan_trust;
 mod reports_cli;
 mod schema_cli;
 mod support;
+mod terminal_cli;

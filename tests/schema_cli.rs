@@ -209,7 +209,7 @@ fn bash_completions_load_and_complete() {
     let formats = complete("psa-migrate --output ''", 2, "", "--output");
     assert_eq!(
         formats.split_whitespace().collect::<Vec<_>>(),
-        ["text", "json", "yaml", "markdown", "sarif", "junit"]
+        ["text", "wide", "json", "yaml", "markdown", "sarif", "junit"]
     );
     for shell in ["zsh", "fish", "powershell", "elvish"] {
         let o = cmd().args(["completions", shell]).output().unwrap();

@@ -16,7 +16,7 @@ use crate::apply::lock::{self, PlanLock};
 use crate::apply::objects::ObjectKey;
 use crate::apply::{self as migrate, diff, planfile};
 use crate::kube_api::ConnectOptions;
-use crate::output::{Format, Style};
+use crate::output::Style;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -62,7 +62,7 @@ pub(super) fn connect(rt: &tokio::runtime::Runtime, g: &GlobalArgs) -> Result<Cl
 
 /// Only text output is supported by the writing commands.
 pub(super) fn text_only(settings: &Settings, command: &str) -> Result<(), AppError> {
-    if settings.format != Format::Text {
+    if !settings.format.is_text() {
         return Err(AppError::Usage(format!("{command} prints text only; -o is not supported")));
     }
     Ok(())

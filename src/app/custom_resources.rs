@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::app::{AppError, Settings, exit};
 use crate::custom::REGISTRY;
+use crate::output::text::line;
 use crate::output::{Format, write_json, write_yaml};
 
 /// One registry entry as printed.
@@ -66,20 +67,22 @@ pub fn run(settings: &Settings, out: &mut dyn Write) -> Result<u8, AppError> {
                 )?;
             }
         }
-        Format::Text => {
+        Format::Text | Format::Wide => {
+            let width = settings.style.width;
             for r in &rows {
-                writeln!(out, "{} ({})", r.kind, r.api_versions.join(", "))?;
+                line(out, width, &format!("{} ({})", r.kind, r.api_versions.join(", ")))?;
                 for p in r.paths {
-                    writeln!(out, "  template: {p}")?;
+                    line(out, width, &format!("  template: {p}"))?;
                 }
-                writeln!(out, "  pods:     {}", r.pods)?;
-                writeln!(out, "  live:     {}", r.live)?;
-                writeln!(out, "  source:   {}", r.source)?;
+                line(out, width, &format!("  pods:     {}", r.pods))?;
+                line(out, width, &format!("  live:     {}", r.live))?;
+                line(out, width, &format!("  source:   {}", r.source))?;
             }
-            writeln!(
+            line(
                 out,
+                width,
                 "Any other custom resource: every object whose spec holds containers with images \
-                 is judged as a pod template (generic)."
+                 is judged as a pod template (generic).",
             )?;
         }
     }

@@ -74,7 +74,7 @@ pub fn run(
         }
         Format::Json => write_json(out, &written)?,
         Format::Yaml => write_yaml(out, &written)?,
-        Format::Text | Format::Markdown => {
+        Format::Text | Format::Wide | Format::Markdown => {
             for f in &written.files {
                 writeln!(
                     out,

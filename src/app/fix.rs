@@ -13,6 +13,7 @@ use crate::app::{
 };
 use crate::fix::{self, Target};
 use crate::model::level::{Level, Version};
+use crate::output::text::line;
 use crate::output::{self, Format};
 
 #[derive(Debug, Args)]
@@ -88,12 +89,14 @@ pub fn run(
         Format::Json => output::write_json(out, &report)?,
         Format::Yaml => output::write_yaml(out, &report)?,
         Format::Markdown => out.write_all(crate::fix_files::markdown(&report).as_bytes())?,
-        Format::Text => {
+        Format::Text | Format::Wide => {
+            let width = settings.style.width;
             for f in &report.fixes {
-                writeln!(out, "fix     {} → {}", f.object, args.out.join(&f.file).display())?;
+                let text = format!("fix     {} → {}", f.object, args.out.join(&f.file).display());
+                line(out, width, &text)?;
             }
             for d in &report.needs_decision {
-                writeln!(out, "decide  {}: {}", d.object, d.reasons.join("; "))?;
+                line(out, width, &format!("decide  {}: {}", d.object, d.reasons.join("; ")))?;
             }
             writeln!(
                 out,

@@ -146,7 +146,14 @@ pub fn run(
         fail_on: args.fail_on.map_or(crate::findings::Severity::Error, |f| f.severity()),
         locator: output::sarif::Locator::new(&inv),
     };
-    output::plan::render(out, &plan, &dir.display().to_string(), settings.format, &options)?;
+    output::plan::render(
+        out,
+        &plan,
+        &dir.display().to_string(),
+        settings.format,
+        settings.style,
+        &options,
+    )?;
     Ok(sink.exit_code(args.fail_on))
 }
 

@@ -39,7 +39,7 @@ pub fn run(
     let doc = document(name).ok_or_else(|| AppError::Usage(format!("no schema named {name}")))?;
     let schema = doc.schema();
     match settings.format {
-        Format::Text | Format::Json => write_json(out, &schema)?,
+        Format::Text | Format::Wide | Format::Json => write_json(out, &schema)?,
         Format::Yaml => write_yaml(out, &schema)?,
         Format::Markdown | Format::Sarif | Format::Junit => {
             return Err(AppError::Usage(format!(

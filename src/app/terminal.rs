@@ -8,22 +8,30 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::edge::progress::{Progress, Task};
 
-/// Which standard streams are terminals.
+/// Which standard streams are terminals, and how wide stdout's is.
 #[derive(Clone, Copy, Debug)]
 pub struct Terminal {
     pub stdin: bool,
     pub stdout: bool,
     pub stderr: bool,
+    /// The columns of the terminal on stdout, when it is one and reports its size.
+    pub stdout_columns: Option<u16>,
 }
 
 static TERMINAL: OnceLock<Terminal> = OnceLock::new();
 
 /// The terminal facts of this run, probed on first use and never again.
 pub fn terminal() -> Terminal {
-    *TERMINAL.get_or_init(|| Terminal {
-        stdin: io::stdin().is_terminal(),
-        stdout: io::stdout().is_terminal(),
-        stderr: io::stderr().is_terminal(),
+    *TERMINAL.get_or_init(|| {
+        let stdout = io::stdout().is_terminal();
+        Terminal {
+            stdin: io::stdin().is_terminal(),
+            stdout,
+            stderr: io::stderr().is_terminal(),
+            stdout_columns: stdout
+                .then(|| console::Term::stdout().size_checked().map(|(_rows, columns)| columns))
+                .flatten(),
+        }
     })
 }
 

@@ -127,10 +127,12 @@ mod tests {
         let old = m(&[("k", "a")]);
         let new = m(&[("k", "b")]);
         let plain =
-            namespace_diff("n", "live", "plan", &old, &new, Style { color: false }).unwrap();
+            namespace_diff("n", "live", "plan", &old, &new, Style { color: false, width: None })
+                .unwrap();
         assert!(!plain.contains('\x1b'));
         let coloured =
-            namespace_diff("n", "live", "plan", &old, &new, Style { color: true }).unwrap();
+            namespace_diff("n", "live", "plan", &old, &new, Style { color: true, width: None })
+                .unwrap();
         assert!(coloured.contains("\x1b[31m-k: a\x1b[0m\n"), "{coloured:?}");
         assert!(coloured.contains("\x1b[32m+k: b\x1b[0m\n"), "{coloured:?}");
         assert!(coloured.contains("\x1b[1m--- namespace/n (live)\x1b[0m\n"), "{coloured:?}");

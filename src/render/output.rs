@@ -8,6 +8,7 @@ pub mod junit;
 pub mod map;
 pub mod plan;
 pub mod sarif;
+pub mod text;
 pub mod would_admit;
 
 use std::io::{self, Write};
@@ -17,7 +18,11 @@ use serde::Serialize;
 /// Output formats. Not every command supports every format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    // For people; on a terminal, fitted to its width (`Style::width`). (Plain comments: a doc
+    // comment on a value would switch all of `--help` to the long layout.)
     Text,
+    // Text with nothing shortened, however narrow the terminal.
+    Wide,
     Json,
     Yaml,
     Markdown,
@@ -32,6 +37,7 @@ impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Text => "text",
+            Format::Wide => "wide",
             Format::Json => "json",
             Format::Yaml => "yaml",
             Format::Markdown => "markdown",
@@ -58,10 +64,20 @@ pub fn unsupported(format: Format) -> io::Error {
     io::Error::other(format!("this command does not print -o {}", format.name()))
 }
 
-/// Colour decision, made once from `--color` and the environment.
+impl Format {
+    /// Text for people: `text` or `wide` (which differ only in [`Style::width`]).
+    pub fn is_text(self) -> bool {
+        matches!(self, Format::Text | Format::Wide)
+    }
+}
+
+/// How text is drawn, decided once from `--color`, `-o` and the terminal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Style {
     pub color: bool,
+    /// The width text must fit (tables shrink their free-text columns, long lines wrap), or
+    /// `None`: nothing is shortened.
+    pub width: Option<usize>,
 }
 
 impl Style {

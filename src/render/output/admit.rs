@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use crate::output::text::line;
 use crate::output::{Format, Style, write_json, write_yaml};
 use crate::simulate::admit::{AdmitReport, AdmitResult};
 
@@ -15,7 +16,7 @@ pub fn render(
     match format {
         Format::Json => write_json(w, report),
         Format::Yaml => write_yaml(w, report),
-        Format::Text | Format::Markdown => text(w, report, style),
+        Format::Text | Format::Wide | Format::Markdown => text(w, report, style),
         Format::Sarif | Format::Junit => Err(crate::output::unsupported(format)),
     }
 }
@@ -28,34 +29,29 @@ fn subject(r: &AdmitResult) -> String {
 }
 
 fn text(w: &mut dyn Write, report: &AdmitReport, style: Style) -> io::Result<()> {
+    let width = style.width;
     for r in &report.results {
         let who = format!("as {} (service account {})", r.requester.user, r.service_account);
-        match &r.psp {
-            Some(psp) if r.mutated => {
-                writeln!(w, "{}: admitted by PSP {psp}, which changes it ({who}):", subject(r))?;
-                for c in &r.changes {
-                    writeln!(w, "    {}: {} -> {}", c.field, c.old, c.new)?;
-                }
+        let head = match &r.psp {
+            Some(psp) if r.mutated => format!("admitted by PSP {psp}, which changes it ({who}):"),
+            Some(psp) => format!("admitted by PSP {psp} unchanged ({who})"),
+            None if r.candidates.is_empty() => format!(
+                "{} ({who}): no PSP is usable by the requester or the service account",
+                style.red("rejected")
+            ),
+            None => format!("{} by every usable PSP ({who}):", style.red("rejected")),
+        };
+        line(w, width, &format!("{}: {head}", subject(r)))?;
+        if r.psp.is_some() && r.mutated {
+            for c in &r.changes {
+                line(w, width, &format!("    {}: {} -> {}", c.field, c.old, c.new))?;
             }
-            Some(psp) => writeln!(w, "{}: admitted by PSP {psp} unchanged ({who})", subject(r))?,
-            None if r.candidates.is_empty() => writeln!(
-                w,
-                "{}: {} ({who}): no PSP is usable by the requester or the service account",
-                subject(r),
-                style.red("rejected")
-            )?,
-            None => writeln!(
-                w,
-                "{}: {} by every usable PSP ({who}):",
-                subject(r),
-                style.red("rejected")
-            )?,
         }
         for (psp, errors) in &r.rejections {
             let tried = if r.psp.is_some() { " (tried first)" } else { "" };
-            writeln!(w, "  {psp}{tried}:")?;
+            line(w, width, &format!("  {psp}{tried}:"))?;
             for e in errors {
-                writeln!(w, "    {}", e.message)?;
+                line(w, width, &format!("    {}", e.message))?;
             }
         }
     }

@@ -7,8 +7,9 @@ use crate::evaluate::{CheckReport, CheckResult};
 use crate::findings::Severity;
 use crate::model::level::level_version;
 use crate::output::junit::{self, Case, Outcome};
-use crate::output::map::table;
 use crate::output::sarif::{self, Entry, Locator, Place};
+use crate::output::text::line;
+use crate::output::text::table;
 use crate::output::{Format, Options, Style, write_json, write_yaml};
 
 pub fn render(
@@ -21,10 +22,10 @@ pub fn render(
     match format {
         Format::Json => write_json(w, report),
         Format::Yaml => write_yaml(w, report),
-        Format::Text => {
+        Format::Text | Format::Wide => {
             text(w, report, style)?;
-            unavailable(w, report)?;
-            if options.summary { summary(w, report) } else { Ok(()) }
+            unavailable(w, report, style)?;
+            if options.summary { summary(w, report, style) } else { Ok(()) }
         }
         Format::Markdown => markdown(w, report),
         Format::Sarif => sarif::write(w, "check", &sarif_entries(report, &options.locator)),
@@ -116,7 +117,7 @@ fn junit_cases(r: &CheckReport, fail_on: Severity) -> Vec<Case> {
 }
 
 /// Objects by namespace and kind.
-fn summary(w: &mut dyn Write, r: &CheckReport) -> io::Result<()> {
+fn summary(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
     let mut counts: BTreeMap<(&str, &str), [usize; 4]> = BTreeMap::new();
     for res in &r.results {
         let c = counts.entry((res.namespace.as_str(), res.kind.as_str())).or_default();
@@ -140,7 +141,8 @@ fn summary(w: &mut dyn Write, r: &CheckReport) -> io::Result<()> {
         })
         .collect();
     writeln!(w)?;
-    table(w, "", &["NAMESPACE", "KIND", "OBJECTS", "ALLOWED", "DENIED", "EXCLUDED"], &rows)
+    let header = ["NAMESPACE", "KIND", "OBJECTS", "ALLOWED", "DENIED", "EXCLUDED"];
+    table(w, style.width, "", &header, &[], &rows)
 }
 
 fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
@@ -150,26 +152,27 @@ fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
             let lv = level_version(level, r.version);
             for res in &r.results {
                 let subject = res.subject();
-                match exclusion(res) {
-                    Some(why) if !res.allowed => writeln!(
-                        w,
+                let text = match exclusion(res) {
+                    Some(why) if !res.allowed => format!(
                         "{subject}: {why}: would violate PodSecurity \"{lv}\": {}",
                         res.message
-                    )?,
-                    None if !res.allowed => writeln!(
-                        w,
+                    ),
+                    None if !res.allowed => format!(
                         "{}: would violate PodSecurity \"{lv}\": {}",
                         style.red(&subject),
                         res.message
-                    )?,
-                    _ => {}
+                    ),
+                    _ => String::new(),
+                };
+                if !text.is_empty() {
+                    line(w, style.width, &text)?;
                 }
                 if !res.excluded_violations.is_empty() {
-                    writeln!(
-                        w,
+                    let text = format!(
                         "{subject}: excluded checks: {}",
                         crate::pss::long_form(&res.excluded_violations)
-                    )?;
+                    );
+                    line(w, style.width, &text)?;
                 }
             }
             let mut verdict = format!("{} allowed, {} would violate", s.allowed, s.denied);
@@ -177,36 +180,37 @@ fn text(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
                 verdict.push_str(&format!(", {} excluded", s.excluded));
             }
             let verdict = if s.denied == 0 { style.green(&verdict) } else { style.red(&verdict) };
-            writeln!(
-                w,
+            let text = format!(
                 "{} {} checked against PodSecurity \"{lv}\": {verdict}",
                 s.objects,
                 objects(s.objects)
-            )
+            );
+            line(w, style.width, &text)
         }
         None => {
             for res in &r.results {
-                writeln!(w, "{}: passes {}", res.subject(), res.passes)?;
+                line(w, style.width, &format!("{}: passes {}", res.subject(), res.passes))?;
             }
             let counts: Vec<String> =
                 s.passes.iter().rev().map(|(level, n)| format!("{n} {level}")).collect();
-            writeln!(
-                w,
+            let text = format!(
                 "{} {} checked at {} (no level judged): {}",
                 s.objects,
                 objects(s.objects),
                 r.version,
                 counts.join(", ")
-            )
+            );
+            line(w, style.width, &text)
         }
     }
 }
 
 /// A closing line naming the kinds that could not be read, so a partial result never looks
 /// complete.
-fn unavailable(w: &mut dyn Write, r: &CheckReport) -> io::Result<()> {
+fn unavailable(w: &mut dyn Write, r: &CheckReport, style: Style) -> io::Result<()> {
     for u in &r.summary.unavailable {
-        writeln!(w, "not read: {} ({}): {}", u.resource, u.code.reason(), u.message)?;
+        let text = format!("not read: {} ({}): {}", u.resource, u.code.reason(), u.message);
+        line(w, style.width, &text)?;
     }
     Ok(())
 }

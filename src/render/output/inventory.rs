@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use crate::discover::subjects::Principal;
 use crate::discover::{InventoryReport, NamespaceAccess, PspUse, Via, group_by_psp};
 use crate::model::level::Level;
-use crate::output::map::{findings_markdown, findings_text, md, table};
+use crate::output::map::{findings_markdown, findings_text, md};
+use crate::output::text::{line, table};
 use crate::output::{Format, Style, write_json, write_yaml};
 
 /// Renders an `inventory` report.
@@ -21,7 +22,7 @@ pub fn render(
     match format {
         Format::Json => write_json(w, report),
         Format::Yaml => write_yaml(w, report),
-        Format::Text => text(w, report, style),
+        Format::Text | Format::Wide => text(w, report, style),
         Format::Markdown => markdown(w, report),
         Format::Sarif => {
             let findings =
@@ -87,6 +88,7 @@ fn subjects(u: &PspUse) -> String {
 }
 
 fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> {
+    let width = style.width;
     if let Some(v) = &r.server_version {
         writeln!(w, "Server version: {v}\n")?;
     }
@@ -108,7 +110,8 @@ fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> 
                 ]
             })
             .collect();
-        table(w, "  ", &["NAME", "LEVEL", "STRICT", "MUTATING", "GRANTED", "PODS"], &rows)?;
+        let header = ["NAME", "LEVEL", "STRICT", "MUTATING", "GRANTED", "PODS"];
+        table(w, width, "  ", &header, &[], &rows)?;
     }
 
     writeln!(w, "\n{}", style.bold(&format!("Grants of use ({})", r.grants.len())))?;
@@ -132,7 +135,8 @@ fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> 
                 ]
             })
             .collect();
-        table(w, "  ", &["PSP", "BINDING", "ROLE", "SUBJECT", "IN"], &rows)?;
+        let header = ["PSP", "BINDING", "ROLE", "SUBJECT", "IN"];
+        table(w, width, "  ", &header, &["BINDING", "ROLE", "SUBJECT"], &rows)?;
     }
 
     writeln!(w, "\n{}", style.bold(&format!("Namespaces ({})", r.namespaces.len())))?;
@@ -150,7 +154,8 @@ fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> 
             ]
         })
         .collect();
-    table(w, "  ", &["NAMESPACE", "PSP LEVEL", "STRICT", "USABLE PSPS", "PODS BY PSP"], &rows)?;
+    let header = ["NAMESPACE", "PSP LEVEL", "STRICT", "USABLE PSPS", "PODS BY PSP"];
+    table(w, width, "  ", &header, &["USABLE PSPS", "PODS BY PSP"], &rows)?;
     // Grants to named users and other groups made cluster-wide are the same in every
     // namespace: list them once, and per namespace only the namespace-scoped ones.
     let cluster_wide: Vec<&crate::discover::rbac::Grant> = r
@@ -162,12 +167,14 @@ fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> 
         })
         .collect();
     if !cluster_wide.is_empty() {
-        writeln!(
+        writeln!(w)?;
+        line(
             w,
-            "\n  Usable in every namespace only by named users/groups (pods they create directly):"
+            width,
+            "  Usable in every namespace only by named users/groups (pods they create directly):",
         )?;
         for u in group_by_psp(cluster_wide.iter().copied()) {
-            writeln!(w, "    {}: {}", u.psp, subjects(&u))?;
+            line(w, width, &format!("    {}: {}", u.psp, subjects(&u)))?;
         }
     }
     for ns in &r.namespaces {
@@ -198,12 +205,13 @@ fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> 
             }
         }
         if !rows.is_empty() {
-            table(w, "    ", &["PSP", "LEVEL", "VIA"], &rows)?;
+            table(w, width, "    ", &["PSP", "LEVEL", "VIA"], &["VIA"], &rows)?;
         }
         for u in scoped_requesters {
             let vias: Vec<String> =
                 u.via.iter().filter(|v| v.binding.kind == "RoleBinding").map(Via::text).collect();
-            writeln!(w, "    only named users/groups: {} via {}", u.psp, vias.join("; "))?;
+            let text = format!("    only named users/groups: {} via {}", u.psp, vias.join("; "));
+            line(w, width, &text)?;
         }
     }
 
@@ -220,14 +228,14 @@ fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> 
     }
     for wl in &r.mutated_workloads {
         let psps: Vec<&str> = wl.psps.iter().map(String::as_str).collect();
-        writeln!(
-            w,
+        let head = format!(
             "  {} (PSP {}; {} pod{})",
             wl.object(),
             if psps.is_empty() { "-".into() } else { psps.join(", ") },
             wl.pods.len(),
             if wl.pods.len() == 1 { "" } else { "s" }
-        )?;
+        );
+        line(w, width, &head)?;
         // Identical differences of several pods make one row.
         let mut rows: Vec<(Vec<String>, Vec<&str>)> = Vec::new();
         for p in &wl.pods {
@@ -256,8 +264,9 @@ fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> 
                 k
             })
             .collect();
-        table(w, "    ", &["POD", "FIELD", "TEMPLATE", "POD VALUE", "PSP FIELD"], &rows)?;
-        writeln!(w, "    {}", wl.explanation)?;
+        let header = ["POD", "FIELD", "TEMPLATE", "POD VALUE", "PSP FIELD"];
+        table(w, width, "    ", &header, &header[1..], &rows)?;
+        line(w, width, &format!("    {}", wl.explanation))?;
     }
 
     let c = &r.cleanup;
@@ -271,11 +280,13 @@ fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> 
             style.bold("RBAC that grants nothing but PSP use (remove after PSP is off)")
         )?;
         for o in c.psp_only_roles.iter().chain(&c.psp_only_bindings) {
-            writeln!(w, "  {o}")?;
+            line(w, width, &format!("  {o}"))?;
         }
         for m in &c.psp_rules_in_mixed_roles {
             let rules: Vec<String> = m.rules.iter().map(ToString::to_string).collect();
-            writeln!(w, "  {} (only rule {}; the role grants more)", m.role, rules.join(", "))?;
+            let text =
+                format!("  {} (only rule {}; the role grants more)", m.role, rules.join(", "));
+            line(w, width, &text)?;
         }
     }
 
@@ -284,7 +295,8 @@ fn text(w: &mut dyn Write, r: &InventoryReport, style: Style) -> io::Result<()> 
     findings_text(w, &r.findings, style)?;
     if !r.ignored_kinds.is_empty() {
         let parts: Vec<String> = r.ignored_kinds.iter().map(|(k, n)| format!("{k}={n}")).collect();
-        writeln!(w, "\nIgnored kinds: {}", parts.join(", "))?;
+        writeln!(w)?;
+        line(w, width, &format!("Ignored kinds: {}", parts.join(", ")))?;
     }
     Ok(())
 }

@@ -1,46 +1,15 @@
 //! `map` output: one row per PSP with its levels, then per PSP the fields that keep it below
 //! restricted, the waived assumptions, the mutating fields and the uncovered restrictions.
 //!
-//! Also home of the small aligned-table writer the `inventory` renderer shares.
+//! Also home of the findings table and Markdown escaping the `inventory` renderer shares.
 
 use std::io::{self, Write};
 
 use crate::findings::Finding;
 use crate::mapping::{MapReport, PolicyMapping};
 use crate::model::level::Level;
+use crate::output::text::{line, table};
 use crate::output::{Format, Style, write_json, write_yaml};
-
-/// Writes rows as columns aligned with two spaces, the header first; the last column is not
-/// padded (no trailing spaces). Cells are counted in characters.
-pub(crate) fn table(
-    w: &mut dyn Write,
-    indent: &str,
-    header: &[&str],
-    rows: &[Vec<String>],
-) -> io::Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let mut s = String::from(indent);
-        let last = cells.len().saturating_sub(1);
-        for (i, c) in cells.iter().enumerate() {
-            s.push_str(c);
-            if i < last {
-                s.push_str(&" ".repeat(widths[i] - c.chars().count() + 2));
-            }
-        }
-        s.trim_end().to_owned()
-    };
-    writeln!(w, "{}", line(header.to_vec()))?;
-    for r in rows {
-        writeln!(w, "{}", line(r.iter().map(String::as_str).collect()))?;
-    }
-    Ok(())
-}
 
 /// Escapes a Markdown table cell.
 pub(crate) fn md(s: &str) -> String {
@@ -68,7 +37,8 @@ pub(crate) fn findings_text(
             ]
         })
         .collect();
-    table(w, "  ", &["SEVERITY", "CODE", "OBJECT", "MESSAGE"], &rows)
+    let header = ["SEVERITY", "CODE", "OBJECT", "MESSAGE"];
+    table(w, style.width, "  ", &header, &["OBJECT", "MESSAGE"], &rows)
 }
 
 /// Findings as a Markdown table under a heading.
@@ -104,7 +74,7 @@ pub fn render(
     match format {
         Format::Json => write_json(w, report),
         Format::Yaml => write_yaml(w, report),
-        Format::Text => text(w, report, style),
+        Format::Text | Format::Wide => text(w, report, style),
         Format::Markdown => markdown(w, report),
         Format::Sarif => {
             let findings =
@@ -168,7 +138,9 @@ fn text(w: &mut dyn Write, r: &MapReport, style: Style) -> io::Result<()> {
         })
         .collect();
     writeln!(w, "{}", style.bold(&format!("PodSecurityPolicies ({} reading)", reading(r.strict))))?;
-    table(w, "  ", &["NAME", "API VERSION", "LEVEL", other, "MUTATING", "UNCOVERED"], &rows)?;
+    let header = ["NAME", "API VERSION", "LEVEL", other, "MUTATING", "UNCOVERED"];
+    // The API version is all but always policy/v1beta1: the one column that may give way.
+    table(w, style.width, "  ", &header, &["API VERSION"], &rows)?;
     for p in &r.policies {
         writeln!(w)?;
         writeln!(
@@ -185,24 +157,25 @@ fn text(w: &mut dyn Write, r: &MapReport, style: Style) -> io::Result<()> {
         if reasons.is_empty() {
             writeln!(w, "  every field is within restricted")?;
         } else {
-            table(w, "  ", &["FIELD", "FORCES", "WHY"], &reasons)?;
+            let header = ["FIELD", "FORCES", "WHY"];
+            table(w, style.width, "  ", &header, &["FIELD", "WHY"], &reasons)?;
         }
         if !r.strict && !p.assumptions.is_empty() {
             writeln!(w, "  assumptions (strict reading: privileged):")?;
             for a in &p.assumptions {
-                writeln!(w, "    {}: {}", a.field, a.detail)?;
+                line(w, style.width, &format!("    {}: {}", a.field, a.detail))?;
             }
         }
         if !p.mutating_fields.is_empty() {
             writeln!(w, "  mutating fields:")?;
             for m in &p.mutating_fields {
-                writeln!(w, "    {}: {}", m.field, m.detail)?;
+                line(w, style.width, &format!("    {}: {}", m.field, m.detail))?;
             }
         }
         if !p.uncovered_fields.is_empty() {
             writeln!(w, "  not expressible in PSS:")?;
             for u in &p.uncovered_fields {
-                writeln!(w, "    {}: {}", u.field, u.detail)?;
+                line(w, style.width, &format!("    {}: {}", u.field, u.detail))?;
             }
         }
     }

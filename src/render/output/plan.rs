@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::output::{Format, write_json, write_yaml};
+use crate::output::text::{line, table};
+use crate::output::{Format, Style, write_json, write_yaml};
 use crate::plan::{CoverageStatus, NamespacePlan, Plan, count};
 
 fn coverage_word(c: CoverageStatus) -> &'static str {
@@ -137,6 +138,7 @@ pub fn render(
     plan: &Plan,
     dir: &str,
     format: Format,
+    style: Style,
     options: &crate::output::Options,
 ) -> io::Result<()> {
     match format {
@@ -147,28 +149,29 @@ pub fn render(
         Format::Json => write_json(w, plan),
         Format::Yaml => write_yaml(w, plan),
         Format::Markdown => w.write_all(report_markdown(plan).as_bytes()),
-        Format::Text => {
-            w.write_all(namespace_table(plan).as_bytes())?;
+        Format::Text | Format::Wide => {
+            namespace_table(w, plan, style)?;
             let blocking: usize = plan.namespaces.iter().map(|n| n.blocking.len()).sum();
-            writeln!(
-                w,
-                "\nPlan {:?} (enforce pinned to {}) written to {dir}: {}, {} to fix before tightening, {}.",
+            let summary = format!(
+                "Plan {:?} (enforce pinned to {}) written to {dir}: {}, {} to fix before tightening, {}.",
                 plan.name,
                 plan.cluster_version,
                 count(plan.namespaces.len(), "namespace", "namespaces"),
                 count(blocking, "object", "objects"),
                 count(plan.findings.len(), "finding", "findings"),
-            )?;
+            );
+            writeln!(w)?;
+            line(w, style.width, &summary)?;
             let safe = safe_after_fixes(plan, |n| format!("{} ({})", n.name, n.audit));
             if !safe.is_empty() {
-                writeln!(
-                    w,
+                let text = format!(
                     "Safe to tighten once the patches in {dir}/fixes are applied: {}.",
                     safe.join(", ")
-                )?;
+                );
+                line(w, style.width, &text)?;
             }
-            for line in warnings(plan) {
-                writeln!(w, "{line}")?;
+            for warning in warnings(plan) {
+                line(w, style.width, &warning)?;
             }
             Ok(())
         }
@@ -226,42 +229,32 @@ fn warnings(plan: &Plan) -> Vec<String> {
     out
 }
 
-/// The per-namespace table, aligned for a terminal.
-pub fn namespace_table(plan: &Plan) -> String {
-    let mut rows = vec![[
-        "NAMESPACE".to_owned(),
-        "PSP LEVEL".into(),
-        "PODS LEVEL".into(),
-        "ENFORCE".into(),
-        "AUDIT/WARN".into(),
-        "TO FIX".into(),
-        "COVERAGE".into(),
-    ]];
-    for n in &plan.namespaces {
-        let enforce = if n.exempt {
-            "exempt".to_owned()
-        } else {
-            format!("{}:{}", n.enforce, n.enforce_version)
-        };
-        rows.push([
-            n.name.clone(),
-            psp_level_text(n.psp_level),
-            n.pods_level.to_string(),
-            enforce,
-            format!("{}:{}", n.audit, n.audit_version),
-            n.blocking.len().to_string(),
-            coverage_text(n),
-        ]);
-    }
-    let widths: Vec<usize> =
-        (0..7).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for r in &rows {
-        let line: Vec<String> =
-            r.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-    }
-    out
+/// The per-namespace table, aligned for a terminal. Its columns are all short (names, levels,
+/// counts): none shrinks.
+fn namespace_table(w: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
+    let header =
+        ["NAMESPACE", "PSP LEVEL", "PODS LEVEL", "ENFORCE", "AUDIT/WARN", "TO FIX", "COVERAGE"];
+    let rows: Vec<Vec<String>> = plan
+        .namespaces
+        .iter()
+        .map(|n| {
+            let enforce = if n.exempt {
+                "exempt".to_owned()
+            } else {
+                format!("{}:{}", n.enforce, n.enforce_version)
+            };
+            vec![
+                n.name.clone(),
+                psp_level_text(n.psp_level),
+                n.pods_level.to_string(),
+                enforce,
+                format!("{}:{}", n.audit, n.audit_version),
+                n.blocking.len().to_string(),
+                coverage_text(n),
+            ]
+        })
+        .collect();
+    table(w, style.width, "", &header, &[], &rows)
 }
 
 fn coverage_text(n: &NamespacePlan) -> String {

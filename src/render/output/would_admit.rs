@@ -4,10 +4,13 @@
 use std::io::{self, Write};
 
 use crate::output::Style;
+use crate::output::text::line;
 use crate::simulate::inventory::WouldAdmit;
 
-/// One line per template, then its changes or its first rejection per PSP.
+/// One line per template, then its changes or its first rejection per PSP (wrapped to the
+/// style's width).
 pub fn text(w: &mut dyn Write, list: &[WouldAdmit], style: Style) -> io::Result<()> {
+    let width = style.width;
     if list.is_empty() {
         return Ok(());
     }
@@ -22,18 +25,19 @@ pub fn text(w: &mut dyn Write, list: &[WouldAdmit], style: Style) -> io::Result<
             None => format!("{} {}/{}", a.kind, a.namespace, a.name),
         };
         let head = format!("  {what} ({})", a.reason);
-        match &a.psp {
-            Some(p) if a.mutated => writeln!(w, "{head}: {p}, with mutation")?,
-            Some(p) => writeln!(w, "{head}: {p}")?,
-            None => writeln!(w, "{head}: {}", style.red("rejected by every usable PSP"))?,
-        }
+        let verdict = match &a.psp {
+            Some(p) if a.mutated => format!("{p}, with mutation"),
+            Some(p) => p.clone(),
+            None => style.red("rejected by every usable PSP"),
+        };
+        line(w, width, &format!("{head}: {verdict}"))?;
         for c in &a.changes {
-            writeln!(w, "    {}: {} → {}", c.field, c.old, c.new)?;
+            line(w, width, &format!("    {}: {} → {}", c.field, c.old, c.new))?;
         }
         if a.psp.is_none() {
             for (psp, errs) in &a.rejections {
                 if let Some(e) = errs.first() {
-                    writeln!(w, "    {psp}: {e}")?;
+                    line(w, width, &format!("    {psp}: {e}"))?;
                 }
             }
         }
