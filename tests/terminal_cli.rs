@@ -79,6 +79,15 @@ fn inventory_fits_an_80_column_terminal() {
         return;
     };
     assert_eq!(longer(&check, 80), Vec::<&str>::new(), "{check}");
+    // The plan's namespace table too (written to a temporary directory).
+    let dir = tempfile::tempdir().unwrap();
+    let plan = format!(
+        "plan -q -f testdata/clusters/ml-platform --out {}",
+        dir.path().join("p").display()
+    );
+    let Some(plan) = on_terminal(&plan, "80") else { return };
+    assert!(plan.starts_with("NAMESPACE "), "{plan}");
+    assert_eq!(longer(&plan, 80), Vec::<&str>::new(), "{plan}");
 }
 
 /// Off a terminal text is whole, COLUMNS or not; `-o wide` is whole on a terminal too.

@@ -229,11 +229,21 @@ fn warnings(plan: &Plan) -> Vec<String> {
     out
 }
 
-/// The per-namespace table, aligned for a terminal. Its columns are all short (names, levels,
-/// counts): none shrinks.
+/// The per-namespace table, aligned for a terminal. A level is shown with its version only
+/// where that is not the usual one (enforce pinned to the cluster's version, audit and warn at
+/// `latest`; privileged is the same at every version), which keeps the table within 80 columns;
+/// the line under it says so. Only namespace names shrink on a narrower terminal.
 fn namespace_table(w: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
+    use crate::model::level::{Level, Version};
     let header =
-        ["NAMESPACE", "PSP LEVEL", "PODS LEVEL", "ENFORCE", "AUDIT/WARN", "TO FIX", "COVERAGE"];
+        ["NAMESPACE", "PSP LEVEL", "PODS LEVEL", "ENFORCE", "AUDIT/WARN", "FIX", "COVERAGE"];
+    let shown = |level: Level, version: Version, usual: Version| {
+        if level == Level::Privileged || version == usual {
+            level.to_string()
+        } else {
+            format!("{level}:{version}")
+        }
+    };
     let rows: Vec<Vec<String>> = plan
         .namespaces
         .iter()
@@ -241,20 +251,26 @@ fn namespace_table(w: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<(
             let enforce = if n.exempt {
                 "exempt".to_owned()
             } else {
-                format!("{}:{}", n.enforce, n.enforce_version)
+                shown(n.enforce, n.enforce_version, plan.cluster_version)
             };
             vec![
                 n.name.clone(),
                 psp_level_text(n.psp_level),
                 n.pods_level.to_string(),
                 enforce,
-                format!("{}:{}", n.audit, n.audit_version),
+                shown(n.audit, n.audit_version, Version::Latest),
                 n.blocking.len().to_string(),
                 coverage_text(n),
             ]
         })
         .collect();
-    table(w, style.width, "", &header, &[], &rows)
+    table(w, style.width, "", &header, &["NAMESPACE"], &rows)?;
+    let legend = format!(
+        "(enforce at {}, audit and warn at latest, unless a version is shown; FIX: objects to fix \
+         before enforce can be raised to the audit level)",
+        plan.cluster_version
+    );
+    line(w, style.width, &legend)
 }
 
 fn coverage_text(n: &NamespacePlan) -> String {
