@@ -24,8 +24,8 @@ pub const CHECK: &[Example] = &[
         "psa-migrate check -n ml-workloads --level baseline --version v1.24",
     ),
     ex(
-        "The level each object of an export passes, as JSON",
-        "psa-migrate check -f export/ -o json > check.json",
+        "SARIF for code scanning, with one DaemonSet left out of the verdict",
+        "psa-migrate check -f manifests/ --level restricted --exclude DaemonSet/kube-system/node-exporter -o sarif > psa.sarif",
     ),
 ];
 
