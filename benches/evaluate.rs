@@ -96,7 +96,7 @@ fn violating() -> PodSpec {
         capabilities: Some(Capabilities { add: Some(vec!["NET_RAW".to_owned()]), drop: None }),
         ..SecurityContext::default()
     }));
-    app.ports = vec![ContainerPort { host_port: Some(8080) }];
+    app.ports = vec![ContainerPort { host_port: Some(8080), ..ContainerPort::default() }];
     PodSpec {
         host_network: Some(true),
         containers: vec![app, Container { name: "sidecar".to_owned(), ..Container::default() }],

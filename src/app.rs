@@ -109,6 +109,11 @@ pub struct GlobalArgs {
     /// Report a diagnostic code (or `all`) as an error, which makes the run exit 1. Repeatable.
     #[arg(long, value_name = "CODE", global = true)]
     pub deny: Vec<String>,
+    /// Judge Pods from manifests exactly as written, without the API server's defaulting
+    /// (hostNetwork ports become host ports; AppArmor annotations are mirrored into
+    /// appArmorProfile fields): see the README's Faithfulness.
+    #[arg(long, global = true)]
+    pub no_defaulting: bool,
 }
 
 impl GlobalArgs {
@@ -478,7 +483,8 @@ pub fn load_inventory_needing(
 ) -> Result<(Inventory, Sink), AppError> {
     let mut sink = Sink::new(g)?;
     if g.filename.is_empty() {
-        let inv = load_live(g, needs, &mut sink)?;
+        let mut inv = load_live(g, needs, &mut sink)?;
+        apply_defaulting(g, &mut inv);
         return Ok((inv, sink));
     }
     let opts = OfflineOptions {
@@ -510,7 +516,17 @@ pub fn load_inventory_needing(
     if let Some(ns) = &g.namespace {
         inv.retain_namespace(ns);
     }
+    apply_defaulting(g, &mut inv);
     Ok((inv, sink))
+}
+
+/// The API server's defaulting of Pods that have not been through one (see
+/// [`crate::defaulting`]), unless `--no-defaulting`: every command judges what PodSecurity
+/// admission would see.
+fn apply_defaulting(g: &GlobalArgs, inv: &mut Inventory) {
+    if !g.no_defaulting {
+        crate::defaulting::default_inventory(inv);
+    }
 }
 
 /// Reads the cluster of the kubeconfig. Only this and `apply` run async code: a tokio runtime

@@ -10,7 +10,7 @@
 //! Dependencies point one way: app → edge → render → pure (and app → render, edge → pure);
 //! `tests/architecture.rs` enforces it. Modules are re-exported at the crate root so that paths
 //! stay short (`crate::model`, `crate::plan`, …); only what the binary, the tests, the benchmarks
-//! and the examples need is public (`app`, `model`, `pss`, `source`, `kube_api`, `export`,
+//! and the examples need is public (`app`, `defaulting`, `model`, `pss`, `source`, `kube_api`, `export`,
 //! `plan_files`): everything else is `pub(crate)`.
 
 pub mod app;
@@ -20,7 +20,7 @@ pub(crate) mod render;
 
 // The public surface: what the binary, the tests, the benchmarks and the examples use.
 pub use edge::{kube_api, source};
-pub use pure::{model, pss};
+pub use pure::{defaulting, model, pss};
 pub use render::{export, plan_files};
 
 // Everything else is the crate's own, reachable by short paths.

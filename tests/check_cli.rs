@@ -473,3 +473,84 @@ fn custom_resources_lists_the_registry() {
     let md = String::from_utf8(md.stdout).unwrap();
     assert!(md.starts_with("| Kind | API versions |") && md.contains("| TrainJob |"), "{md}");
 }
+
+/// What `helm template` prints: Pods that have not been through an API server, and a
+/// Deployment whose template the API server would not default.
+const UNDEFAULTED: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: node-exporter
+  namespace: monitoring
+spec:
+  hostNetwork: true
+  containers:
+  - name: exporter
+    image: node-exporter
+    ports:
+    - containerPort: 9100
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: legacy
+  namespace: monitoring
+  annotations:
+    container.apparmor.security.beta.kubernetes.io/app: unconfined
+spec:
+  containers:
+  - name: app
+    image: app
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: legacy
+  namespace: monitoring
+spec:
+  template:
+    metadata:
+      annotations:
+        container.apparmor.security.beta.kubernetes.io/app: unconfined
+    spec:
+      containers:
+      - name: app
+        image: app
+";
+
+/// Pods are judged as the API server would hand them to PodSecurity admission: a hostNetwork
+/// port becomes a host port, an AppArmor annotation becomes the container's field. The
+/// verdicts stay; `--no-defaulting` (before or after the subcommand) judges the files as
+/// written.
+#[test]
+fn pods_are_defaulted_as_the_api_server_does() {
+    let summary = "3 objects checked against PodSecurity \"baseline:latest\": 0 allowed, 3 would \
+                   violate\n";
+    let deployment = "Deployment monitoring/legacy: would violate PodSecurity \"baseline:latest\": \
+                      forbidden AppArmor profile (annotation must not set AppArmor profile type \
+                      to \"container.apparmor.security.beta.kubernetes.io/app=\"unconfined\"\")\n";
+    let defaulted = format!(
+        "Pod monitoring/legacy: would violate PodSecurity \"baseline:latest\": forbidden AppArmor \
+         profiles (container \"app\" and annotation must not set AppArmor profile type to \
+         \"Unconfined\", \"container.apparmor.security.beta.kubernetes.io/app=\"unconfined\"\")\n\
+         Pod monitoring/node-exporter: would violate PodSecurity \"baseline:latest\": host \
+         namespaces (hostNetwork=true), hostPort (container \"exporter\" uses hostPort 9100)\n\
+         {deployment}{summary}"
+    );
+    let raw = format!(
+        "Pod monitoring/legacy: would violate PodSecurity \"baseline:latest\": forbidden AppArmor \
+         profile (annotation must not set AppArmor profile type to \
+         \"container.apparmor.security.beta.kubernetes.io/app=\"unconfined\"\")\n\
+         Pod monitoring/node-exporter: would violate PodSecurity \"baseline:latest\": host \
+         namespaces (hostNetwork=true)\n\
+         {deployment}{summary}"
+    );
+    let run = |args: &[&str]| {
+        let out = cmd().args(args).write_stdin(UNDEFAULTED).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(run(&["check", "-f", "-", "--level", "baseline"]), defaulted);
+    assert_eq!(run(&["check", "-f", "-", "--level", "baseline", "--no-defaulting"]), raw);
+    assert_eq!(run(&["--no-defaulting", "check", "-f", "-", "--level", "baseline"]), raw);
+}

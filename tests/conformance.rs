@@ -5,14 +5,17 @@
 //! A pass fixture must produce no violation at its level and version; a fail fixture must
 //! produce at least one, and the long-form message must contain the substring upstream's
 //! harness expects for the fixture's check (derived from the file name) and must not contain
-//! `unknown forbidden reason`. Every mismatch is collected and reported at once.
+//! `unknown forbidden reason`. Each fixture the API server's defaulting changes is judged a
+//! second time, defaulted, with the same expectations. Every mismatch is collected and reported
+//! at once.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use psa_migrate::defaulting::default_pod;
 use psa_migrate::model::level::{Level, Version};
-use psa_migrate::model::pod::{ObjectMeta, PodSpec};
+use psa_migrate::model::pod::{ContainerPort, ObjectMeta, PodSpec};
 use psa_migrate::pss::{PodView, evaluate, long_form};
 use serde::Deserialize;
 
@@ -124,6 +127,42 @@ fn load(root: &Path, mismatches: &mut Vec<String>) -> Vec<Fixture> {
     fixtures
 }
 
+/// Checks one fixture's verdict (and expected message) for the pod as `view` shows it; `note`
+/// is appended to the fixture's name in mismatches.
+fn judge(f: &Fixture, view: &PodView<'_>, note: &str, mismatches: &mut Vec<String>) {
+    let version = Version::Minor(f.minor);
+    let violations = evaluate(f.level, version, view);
+    let text = long_form(&violations);
+    let at = format!("{}{note} [{}:{version}]", f.path.display(), f.level);
+    if f.pass {
+        if !violations.is_empty() {
+            mismatches.push(format!("{at}: expected pass, got: {text}"));
+        }
+        // Restricted is a superset of baseline, so a restricted pass is a baseline pass.
+        if f.level == Level::Restricted {
+            let baseline = evaluate(Level::Baseline, version, view);
+            if !baseline.is_empty() {
+                mismatches.push(format!(
+                    "{at}: passes restricted but fails baseline: {}",
+                    long_form(&baseline)
+                ));
+            }
+        }
+        return;
+    }
+    let Some(expected) = expected_substring(&f.prefix) else {
+        mismatches.push(format!("{at}: fail fixture with unknown prefix {:?}", f.prefix));
+        return;
+    };
+    if violations.is_empty() {
+        mismatches.push(format!("{at}: expected failure containing {expected:?}, got pass"));
+    } else if !text.contains(expected) {
+        mismatches.push(format!("{at}: expected {expected:?} in: {text}"));
+    } else if text.contains("unknown forbidden reason") {
+        mismatches.push(format!("{at}: unknown forbidden reason in: {text}"));
+    }
+}
+
 #[test]
 fn upstream_conformance_fixtures() {
     let (root, is_default) = match std::env::var_os("PSA_CONFORMANCE_DIR") {
@@ -147,41 +186,39 @@ fn upstream_conformance_fixtures() {
     let mut mismatches = Vec::new();
     let fixtures = load(&root, &mut mismatches);
     let mut counts: BTreeMap<(Level, bool), usize> = BTreeMap::new();
+    let mut defaulting_changed = 0;
     for f in &fixtures {
         *counts.entry((f.level, f.pass)).or_default() += 1;
-        let version = Version::Minor(f.minor);
-        let view = f.view();
-        let violations = evaluate(f.level, version, &view);
-        let text = long_form(&violations);
-        let at = format!("{} [{}:{version}]", f.path.display(), f.level);
-        if f.pass {
-            if !violations.is_empty() {
-                mismatches.push(format!("{at}: expected pass, got: {text}"));
-            }
-            // Restricted is a superset of baseline, so a restricted pass is a baseline pass.
-            if f.level == Level::Restricted {
-                let baseline = evaluate(Level::Baseline, version, &view);
-                if !baseline.is_empty() {
-                    mismatches.push(format!(
-                        "{at}: passes restricted but fails baseline: {}",
-                        long_form(&baseline)
-                    ));
-                }
-            }
-            continue;
+        judge(f, &f.view(), "", &mut mismatches);
+        // Upstream's harness creates the pods through an API server, which defaults them: the
+        // defaulting may change a message, never the verdict.
+        let mut spec = f.pod.spec.clone();
+        default_pod(&f.pod.metadata.annotations, &mut spec);
+        if spec != f.pod.spec {
+            defaulting_changed += 1;
+            let view = PodView { annotations: &f.pod.metadata.annotations, spec: &spec };
+            judge(f, &view, " (defaulted)", &mut mismatches);
         }
-        let Some(expected) = expected_substring(&f.prefix) else {
-            mismatches.push(format!("{at}: fail fixture with unknown prefix {:?}", f.prefix));
-            continue;
-        };
-        if violations.is_empty() {
-            mismatches.push(format!("{at}: expected failure containing {expected:?}, got pass"));
-        } else if !text.contains(expected) {
-            mismatches.push(format!("{at}: expected {expected:?} in: {text}"));
-        } else if text.contains("unknown forbidden reason") {
-            mismatches.push(format!("{at}: unknown forbidden reason in: {text}"));
+        // No fixture with hostNetwork declares a port: give each container one, so that the
+        // port defaulting is judged too.
+        if f.pod.spec.host_network == Some(true) {
+            let mut spec = f.pod.spec.clone();
+            for c in spec.containers.iter_mut().chain(&mut spec.init_containers) {
+                c.ports.push(ContainerPort { container_port: Some(8080), host_port: None });
+            }
+            default_pod(&f.pod.metadata.annotations, &mut spec);
+            let view = PodView { annotations: &f.pod.metadata.annotations, spec: &spec };
+            judge(f, &view, " (with a port, defaulted)", &mut mismatches);
+            let text = long_form(&evaluate(f.level, Version::Minor(f.minor), &view));
+            if !text.contains("hostPort (") {
+                mismatches
+                    .push(format!("{}: defaulted port not reported: {text}", f.path.display()));
+            }
+            defaulting_changed += 1;
         }
     }
+    eprintln!("conformance: the API server's defaulting changes {defaulting_changed} fixtures");
+    assert!(defaulting_changed > 0 || !is_default, "no fixture exercised the defaulting");
 
     let total = fixtures.len();
     eprintln!("conformance: {total} fixtures parsed from {}", root.display());

@@ -44,7 +44,10 @@ pub fn run(
 ) -> Result<u8, AppError> {
     // Check the target before reading a whole cluster.
     check_target(&args.out, args.force)?;
-    let (inv, sink) = load_inventory(g)?;
+    // Objects are written as read: the API server's defaulting of Pods is applied when the
+    // export is read back and judged, not baked into it.
+    let raw = GlobalArgs { no_defaulting: true, ..g.clone() };
+    let (inv, sink) = load_inventory(&raw)?;
     let files = export_files(&inv).map_err(|e| AppError::Other(e.into()))?;
     fs::create_dir_all(&args.out).map_err(|e| io_context(e, "cannot create", &args.out))?;
     for f in &files {

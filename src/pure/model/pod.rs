@@ -322,6 +322,9 @@ pub struct VolumeMount {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerPort {
+    /// Read by API defaulting: a `hostNetwork` pod's unset `hostPort` becomes this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_port: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_port: Option<i32>,
 }

@@ -57,7 +57,10 @@ mod tests {
     use crate::pss::testing::{PodBuilder, run};
 
     fn ports(c: &mut Container, ps: &[i32]) {
-        c.ports = ps.iter().map(|p| ContainerPort { host_port: Some(*p) }).collect();
+        c.ports = ps
+            .iter()
+            .map(|p| ContainerPort { host_port: Some(*p), ..ContainerPort::default() })
+            .collect();
     }
 
     /// Upstream's two cases.
@@ -101,7 +104,7 @@ mod tests {
     #[test]
     fn unset_and_zero_are_allowed() {
         let pod = PodBuilder::new()
-            .container("a", |c| c.ports = vec![ContainerPort { host_port: None }])
+            .container("a", |c| c.ports = vec![ContainerPort::default()])
             .container("b", |c| ports(c, &[0]));
         assert_eq!(run(&CHECK, 37, &pod), None);
     }
