@@ -13,7 +13,7 @@ use crate::model::level::{Level, Version};
 use crate::pss::{self, Violation};
 
 /// The JSON schema version of `check` output. Bump on any incompatible change.
-pub const CHECK_SCHEMA_VERSION: &str = "psa-migrate.check/v3";
+pub const CHECK_SCHEMA_VERSION: &str = "psa-migrate.check/v4";
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
