@@ -84,7 +84,10 @@ fn json_has_the_documented_shape() {
     // Sorted by namespace, kind, name: Pod before Deployment in kind order.
     let pod = &results[0];
     assert_eq!(pod["kind"], "Pod");
-    assert_eq!(pod["source"], serde_json::json!({"file": "-", "document": 0}));
+    assert_eq!(
+        pod["source"],
+        serde_json::json!({"file": "-", "document": 0, "line": 1, "column": 1})
+    );
     assert_eq!(pod["allowed"], false);
     assert_eq!(pod["passes"], "privileged");
     let checks: Vec<&str> = pod["violations"]
@@ -111,7 +114,8 @@ fn json_has_the_documented_shape() {
         (Some("Deployment"), Some(true))
     );
     assert_eq!(deploy["message"], "");
-    assert_eq!(deploy["source"], serde_json::json!({"file": "-", "document": 1}));
+    let at = serde_json::json!({"file": "-", "document": 1, "line": 14, "column": 1});
+    assert_eq!(deploy["source"], at);
     assert_eq!(v["summary"]["denied"], 1);
 }
 
@@ -154,8 +158,8 @@ fn malformed_document_names_file_document_line_and_keeps_going() {
 fn wrong_field_type_names_the_field_path() {
     let bad = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n    containers:\n    - name: c\n      securityContext: {privileged: \"yes\"}\n";
     cmd().args(["check", "-f", "-"]).write_stdin(bad).assert().code(2).stderr(
-        "error: -: document 0: items[0].spec.containers[0].securityContext.privileged: \
-             invalid type: string \"yes\", expected a boolean\n",
+        "error: -: document 0 (line 4, column 3): \
+             items[0].spec.containers[0].securityContext.privileged: invalid type: string \"yes\", expected a boolean\n",
     );
 }
 
@@ -442,8 +446,8 @@ fn bad_items_in_a_json_list_are_reported_in_order() {
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
         format!(
-            "error: {f}: document 0 (line 44): items[7].spec.hostNetwork: invalid type: string \"yes\", expected a boolean\n\
-             error: {f}: document 0 (line 3074): items[512].spec.hostNetwork: invalid type: sequence, expected a boolean\n"
+            "error: {f}: document 0 (line 44, column 1): items[7].spec.hostNetwork: invalid type: string \"yes\", expected a boolean\n\
+             error: {f}: document 0 (line 3074, column 1): items[512].spec.hostNetwork: invalid type: sequence, expected a boolean\n"
         )
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

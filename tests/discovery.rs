@@ -65,7 +65,7 @@ const ML: &str = "testdata/clusters/ml-platform";
 #[test]
 fn ml_platform_service_account_paths_and_levels() {
     let r = json(&["inventory", "-f", ML, "-o", "json"]);
-    assert_eq!(r["schemaVersion"], "psa-migrate.inventory/v2");
+    assert_eq!(r["schemaVersion"], "psa-migrate.inventory/v3");
     assert_eq!(r["serverVersion"], "v1.24.17");
 
     // ml-workloads: ml-workload-sa may use ml-workload-psp via RoleBinding
@@ -304,7 +304,7 @@ fn map_docs_examples_from_stdin() {
         cmd().args(["map", "-f", "-", "-o", "json"]).write_stdin(input.clone()).output().unwrap();
     assert!(out.status.success());
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(r["schemaVersion"], "psa-migrate.map/v2");
+    assert_eq!(r["schemaVersion"], "psa-migrate.map/v3");
     let s = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
     assert_eq!(
         levels_of(&r),
@@ -373,7 +373,7 @@ fn snapshot_ml_platform_inventory_text() {
 #[test]
 fn ml_platform_inventory_json() {
     let r = json(&["inventory", "-f", ML, "-o", "json"]);
-    assert_eq!(r["schemaVersion"], "psa-migrate.inventory/v2");
+    assert_eq!(r["schemaVersion"], "psa-migrate.inventory/v3");
     let len = |key: &str| r[key].as_array().map_or(0, Vec::len);
     let counts: Vec<usize> =
         ["psps", "grants", "namespaces", "mutatedWorkloads", "findings"].map(len).into();

@@ -1,6 +1,6 @@
 //! Input the way kubectl takes it and files the way a shell has them: duplicate objects, empty
 //! input, directories with FIFOs, unreadable subdirectories and symlink loops, invalid UTF-8 and
-//! deeply nested ignored kinds.
+//! deeply nested ignored kinds, and where each object starts.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -63,8 +63,8 @@ fn duplicates_are_kept_once_last_in_input_order() {
     assert_eq!(ds["code"], "input-duplicate-object");
     let msg = ds["message"].as_str().unwrap();
     assert!(
-        msg.contains(&format!("{} (document 0) is kept", a.display()))
-            && msg.contains(&format!("{} (document 0) is dropped", b.display())),
+        msg.contains(&format!("{}:1:1 (document 0) is kept", a.display()))
+            && msg.contains(&format!("{}:1:1 (document 0) is dropped", b.display())),
         "{msg}"
     );
     let psp = findings.iter().find(|f| f["object"]["kind"] == "PodSecurityPolicy").unwrap();
@@ -385,4 +385,66 @@ fn deep_crds_are_ignored_in_yaml_and_json() {
         .write_stdin(format!("{yaml}---\n{}", pod("p")))
         .assert()
         .code(0);
+}
+
+/// Every object read from a file says where it starts: a YAML document at its first content
+/// line, a list item where its node starts, a JSON object at its brace; JSON `source` carries
+/// `line` and `column`, text messages `file:line:column`.
+#[test]
+fn objects_carry_their_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (yaml, json) = (dir.path().join("a.yaml"), dir.path().join("b.json"));
+    let list = format!(
+        "# pods\napiVersion: v1\nkind: List\nitems:\n- {}",
+        pod("web").trim_end().replace('\n', "\n  ")
+    );
+    std::fs::write(&yaml, format!("\n{}---\n{list}\n", pod("api"))).unwrap();
+    std::fs::write(
+        &json,
+        "{\"kind\": \"List\", \"items\": [\n    {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"db\", \"namespace\": \"shop\"}}]}\n",
+    )
+    .unwrap();
+    let out =
+        cmd().args(["check", "-o", "json", "-f"]).arg(&yaml).arg("-f").arg(&json).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(String, Value)> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let mut s = r["source"].clone();
+            s.as_object_mut().unwrap().remove("file");
+            (r["name"].as_str().unwrap().to_owned(), s)
+        })
+        .collect();
+    let at = |document: u64, item: Option<u64>, line: u64, column: u64| {
+        let mut s = serde_json::json!({"document": document, "line": line, "column": column});
+        if let Some(i) = item {
+            s["item"] = i.into();
+        }
+        s
+    };
+    assert_eq!(
+        got,
+        [
+            ("api".to_owned(), at(0, None, 2, 1)),
+            ("db".to_owned(), at(0, Some(0), 2, 5)),
+            ("web".to_owned(), at(1, Some(0), 16, 3)),
+        ]
+    );
+    // The same object twice: the finding names both copies with their positions.
+    let out = cmd()
+        .args(["inventory", "-f", "-"])
+        .write_stdin(format!("{}---\n{}", pod("api"), pod("api")))
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stderr).contains(
+            "Pod shop/api: read more than once: -:11:1 (document 1) is kept (the last in input \
+             order, as kubectl apply would leave it) and -:1:1 (document 0) is dropped"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -71,7 +71,7 @@ fn plan_never_enforces_what_rejects_running_objects() {
             .unwrap();
         assert_eq!(result.status.code(), Some(0), "{cluster}");
         let plan: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
-        assert_eq!(plan["schemaVersion"], "psa-migrate.plan/v3");
+        assert_eq!(plan["schemaVersion"], "psa-migrate.plan/v4");
         for ns in plan["namespaces"].as_array().unwrap() {
             let name = ns["name"].as_str().unwrap();
             let enforce = ns["enforce"].as_str().unwrap();

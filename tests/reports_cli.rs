@@ -63,10 +63,21 @@ fn check_structure(v: &Value) {
         assert_eq!(ids[index], id, "{res}");
         let fp = res["partialFingerprints"]["psaMigrate/v1"].as_str().unwrap();
         assert!(fingerprints.insert(fp.to_owned()), "duplicate fingerprint {fp}: {res}");
-        if let Some(uri) =
-            res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str()
-        {
-            assert!(repo().join(uri).is_file(), "{uri}");
+        let physical = &res["locations"][0]["physicalLocation"];
+        if let Some(uri) = physical["artifactLocation"]["uri"].as_str() {
+            let text = std::fs::read_to_string(repo().join(uri)).unwrap();
+            // The region is where the object starts: its first key (as the demo writes them).
+            let region = &physical["region"];
+            if let (Some(line), Some(column)) =
+                (region["startLine"].as_u64(), region["startColumn"].as_u64())
+            {
+                let at = text.lines().nth(line as usize - 1).unwrap();
+                let rest: String = at.chars().skip(column as usize - 1).collect();
+                assert!(
+                    rest.starts_with("apiVersion:") || rest.starts_with('{'),
+                    "{uri}:{line}:{column}: {at}"
+                );
+            }
         }
     }
 }
@@ -119,6 +130,11 @@ fn check_sarif_has_a_rule_per_check_and_code_and_a_result_per_violation() {
             .unwrap()
             .starts_with(DEMO)
     );
+    // Every violation of an object read from a file has its line and column.
+    for r in &pss {
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].is_u64() && region["startColumn"].is_u64(), "{r}");
+    }
 }
 
 /// Fingerprints do not depend on where the object is in its file.

@@ -139,9 +139,9 @@ fn schema_lists_and_prints_without_reading_anything() {
     assert_eq!(bare(&["schema", "--list"]), list);
     for (name, version) in [
         ("check", "psa-migrate.check/v4"),
-        ("inventory", "psa-migrate.inventory/v2"),
-        ("map", "psa-migrate.map/v2"),
-        ("plan", "psa-migrate.plan/v3"),
+        ("inventory", "psa-migrate.inventory/v3"),
+        ("map", "psa-migrate.map/v3"),
+        ("plan", "psa-migrate.plan/v4"),
         ("journal", "psa-migrate.journal/v2"),
         ("fix", "psa-migrate.fix/v2"),
     ] {

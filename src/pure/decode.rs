@@ -71,6 +71,28 @@ pub enum Decoded {
     Ignored(String),
 }
 
+/// 1-based line and column (in characters) where an object starts in the text it was read
+/// from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub line: u64,
+    pub column: u64,
+}
+
+/// One object of a document: decoded (or why not), and where it starts when the reader knows.
+#[derive(Debug)]
+pub struct Object {
+    pub decoded: Result<Decoded, DecodeError>,
+    pub position: Option<Position>,
+}
+
+impl Object {
+    /// An object whose position is not known (API answers, values).
+    pub fn unplaced(decoded: Result<Decoded, DecodeError>) -> Object {
+        Object { decoded, position: None }
+    }
+}
+
 /// A whole document: either a single object or a list whose items were decoded as they were
 /// read.
 #[derive(Debug, Default)]
@@ -78,7 +100,7 @@ pub struct Document {
     /// Top-level fields other than `items`.
     pub fields: Map<String, Value>,
     /// Decoded `items`, when the document had them.
-    pub items: Option<Vec<Result<Decoded, DecodeError>>>,
+    pub items: Option<Vec<Object>>,
 }
 
 impl Document {
@@ -93,28 +115,42 @@ impl Document {
         self.fields.get("metadata")?.get("resourceVersion")?.as_str()
     }
 
-    /// The decoded objects of this document: the items of a list, or the document itself.
-    pub fn into_objects(self) -> Vec<Result<Decoded, DecodeError>> {
+    /// The decoded objects of this document: the items of a list (with their positions), or
+    /// the document itself (whose position the reader knows, not the document).
+    pub fn into_objects(self) -> Vec<Object> {
         match self.items {
             Some(items) => items,
             None if self.fields.is_empty() => Vec::new(),
-            None => vec![decode_value(Value::Object(self.fields)).map_err(|mut e| {
-                e.item = None;
-                e
-            })],
+            None => {
+                vec![Object::unplaced(decode_value(Value::Object(self.fields)).map_err(|mut e| {
+                    e.item = None;
+                    e
+                }))]
+            }
         }
     }
 }
 
 impl<'de> Deserialize<'de> for Document {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        DocumentSeed::new(decode_value).deserialize(d)
+        document_seed(|v| Object::unplaced(decode_value(v))).deserialize(d)
     }
 }
 
+/// A seed decoding a whole document whose `items` are first read as `E` and finished by
+/// `decode` one at a time (see [`DocumentSeed`]); readers that know where each item starts
+/// read it as a type carrying its position.
+pub fn document_seed<'de, E, F>(decode: F) -> impl DeserializeSeed<'de, Value = Document> + Copy
+where
+    E: Deserialize<'de>,
+    F: Fn(E) -> Object + Copy,
+{
+    DocumentSeed::new(decode)
+}
+
 /// Decodes a document, turning each element of `items` into a [`Decoded`] as soon as it is
-/// read, so a list is never held whole. `E` is how an element is first read (a JSON value, or
-/// raw JSON text on the fast path); `decode` finishes it.
+/// read, so a list is never held whole. `E` is how an element is first read (a JSON value, raw
+/// JSON text on the fast path, or a value with its position); `decode` finishes it.
 struct DocumentSeed<E, F> {
     decode: F,
     element: PhantomData<fn() -> E>,
@@ -137,7 +173,7 @@ impl<E, F> DocumentSeed<E, F> {
 impl<'de, E, F> de::DeserializeSeed<'de> for DocumentSeed<E, F>
 where
     E: Deserialize<'de>,
-    F: Fn(E) -> Result<Decoded, DecodeError> + Copy,
+    F: Fn(E) -> Object + Copy,
 {
     type Value = Document;
 
@@ -149,7 +185,7 @@ where
 impl<'de, E, F> Visitor<'de> for DocumentSeed<E, F>
 where
     E: Deserialize<'de>,
-    F: Fn(E) -> Result<Decoded, DecodeError> + Copy,
+    F: Fn(E) -> Object + Copy,
 {
     type Value = Document;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -178,9 +214,9 @@ struct ItemsSeed<E, F>(DocumentSeed<E, F>);
 impl<'de, E, F> de::DeserializeSeed<'de> for ItemsSeed<E, F>
 where
     E: Deserialize<'de>,
-    F: Fn(E) -> Result<Decoded, DecodeError> + Copy,
+    F: Fn(E) -> Object + Copy,
 {
-    type Value = Vec<Result<Decoded, DecodeError>>;
+    type Value = Vec<Object>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
@@ -190,9 +226,9 @@ where
 impl<'de, E, F> Visitor<'de> for ItemsSeed<E, F>
 where
     E: Deserialize<'de>,
-    F: Fn(E) -> Result<Decoded, DecodeError> + Copy,
+    F: Fn(E) -> Object + Copy,
 {
-    type Value = Vec<Result<Decoded, DecodeError>>;
+    type Value = Vec<Object>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of objects")
     }
@@ -203,10 +239,11 @@ where
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         while let Some(element) = seq.next_element::<E>()? {
             let i = out.len();
-            out.push((self.0.decode)(element).map_err(|mut e| {
+            let mut object = (self.0.decode)(element);
+            if let Err(e) = &mut object.decoded {
                 e.item = Some(i);
-                e
-            }));
+            }
+            out.push(object);
         }
         Ok(out)
     }
@@ -706,7 +743,7 @@ impl<'de> de::DeserializeSeed<'de> for JsonDocumentSeed<'_> {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Document, D::Error> {
         let defaults = self.defaults;
         DocumentSeed::new(move |raw: Box<serde_json::value::RawValue>| {
-            decode_json_object(raw.get(), defaults)
+            Object::unplaced(decode_json_object(raw.get(), defaults))
         })
         .deserialize(d)
     }
@@ -794,7 +831,11 @@ mod tests {
     use super::*;
 
     fn doc(json: &str) -> Vec<Result<Decoded, DecodeError>> {
-        serde_json::from_str::<Document>(json).unwrap().into_objects()
+        objects(serde_json::from_str::<Document>(json).unwrap())
+    }
+
+    fn objects(doc: Document) -> Vec<Result<Decoded, DecodeError>> {
+        doc.into_objects().into_iter().map(|o| o.decoded).collect()
     }
 
     const PODS: ItemDefaults<'static> = ItemDefaults { kind: Some("Pod"), api_version: Some("v1") };
@@ -812,7 +853,7 @@ mod tests {
         );
         assert_eq!(doc.continue_token(), Some("abc"));
         assert_eq!(doc.resource_version(), Some("7"));
-        let objs = doc.into_objects();
+        let objs = objects(doc);
         let Ok(Decoded::Pod(p)) = &objs[0] else { panic!("{objs:?}") };
         assert_eq!((p.name(), p.namespace(), p.api_version.as_str()), ("a", "n", "v1"));
         assert_eq!(p.spec.host_pid, Some(true));
@@ -826,7 +867,7 @@ mod tests {
             {"metadata":{"name":"b"},"spec":{"hostNetwork":"yes"}}],"metadata":{"continue":""}}"#,
         );
         assert_eq!(doc.continue_token(), None);
-        let objs = doc.into_objects();
+        let objs = objects(doc);
         assert!(matches!(&objs[0], Ok(Decoded::Ignored(k)) if k == "Secret"));
         let e = objs[1].as_ref().unwrap_err();
         assert_eq!(
@@ -839,8 +880,8 @@ mod tests {
     fn api_page_null_items_and_single_objects() {
         assert!(page(PODS, r#"{"kind":"PodList","items":null}"#).into_objects().is_empty());
         let ns = ItemDefaults { kind: Some("Namespace"), api_version: Some("v1") };
-        let objs = page(ns, r#"{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"x"}}"#)
-            .into_objects();
+        let objs =
+            objects(page(ns, r#"{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"x"}}"#));
         assert!(matches!(&objs[0], Ok(Decoded::Namespace(n)) if n.metadata.name == "x"));
     }
 

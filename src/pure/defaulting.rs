@@ -321,7 +321,7 @@ mod tests {
             .with(|s| s.host_network = Some(true))
             .container("app", |c| ports(c, &[(Some(80), None)]))
             .spec;
-        let file = Provenance::File { file: "a.yaml".into(), document: 0, item: None };
+        let file = Provenance::file("a.yaml", 0, None);
         let live = Provenance::Live { server: "https://k".into() };
         let object = |kind, source: &Provenance, uid: Option<&str>| PodObject {
             kind,

@@ -36,7 +36,7 @@ use crate::model::level::{Level, LevelOrNone};
 use crate::mutation::{self, MutatedWorkload};
 
 /// The JSON schema version of `inventory` output. Bump on any incompatible change.
-pub const INVENTORY_SCHEMA_VERSION: &str = "psa-migrate.inventory/v2";
+pub const INVENTORY_SCHEMA_VERSION: &str = "psa-migrate.inventory/v3";
 
 /// One path by which a PSP is usable: binding → role → rule, and the subject it names.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]

@@ -22,7 +22,7 @@ use crate::model::level::Level;
 use crate::model::psp::PodSecurityPolicy;
 
 /// The JSON schema version of `map` output. Bump on any incompatible change.
-pub const MAP_SCHEMA_VERSION: &str = "psa-migrate.map/v2";
+pub const MAP_SCHEMA_VERSION: &str = "psa-migrate.map/v3";
 
 /// Why a field forces a level.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]

@@ -619,7 +619,7 @@ mod tests {
             template_annotations: BTreeMap::new(),
             spec: serde_json::from_str::<PodSpec>(spec).unwrap(),
             state: ObjectState::default(),
-            source: Provenance::File { file: "t.yaml".into(), document: 0, item: None },
+            source: Provenance::file("t.yaml", 0, None),
             custom: None,
         }
     }

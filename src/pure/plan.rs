@@ -26,7 +26,7 @@ use crate::model::level::{Level, LevelOrNone, Version};
 use crate::pss;
 
 /// The JSON schema version of `plan.json` and `plan -o json`. Bump on incompatible change.
-pub const PLAN_SCHEMA_VERSION: &str = "psa-migrate.plan/v3";
+pub const PLAN_SCHEMA_VERSION: &str = "psa-migrate.plan/v4";
 
 /// The namespace label keys Pod Security Admission reads.
 pub const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";

@@ -979,7 +979,7 @@ mod tests {
 
     fn plan() -> PlanFile {
         parse(
-            r#"{"schemaVersion": "psa-migrate.plan/v3", "name": "t", "pspAdmissionActive": true,
+            r#"{"schemaVersion": "psa-migrate.plan/v4", "name": "t", "pspAdmissionActive": true,
                 "namespaces": [
                   {"name": "a", "plannedLabels": {"pod-security.kubernetes.io/audit": "baseline",
                      "pod-security.kubernetes.io/enforce": "baseline"}},

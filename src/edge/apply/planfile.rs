@@ -333,7 +333,7 @@ mod tests {
     use super::*;
 
     const PLAN: &str = r#"{
-      "schemaVersion": "psa-migrate.plan/v3",
+      "schemaVersion": "psa-migrate.plan/v4",
       "name": "demo",
       "clusterVersion": "v1.24",
       "pspAdmissionActive": true,
@@ -357,11 +357,11 @@ mod tests {
 
     #[test]
     fn rejects_other_schema_versions() {
-        let text = PLAN.replace("psa-migrate.plan/v3", "psa-migrate.plan/v9");
+        let text = PLAN.replace("psa-migrate.plan/v4", "psa-migrate.plan/v9");
         let e = parse(&text, "x/plan.json").unwrap_err().to_string();
         assert!(e.contains("schemaVersion is \"psa-migrate.plan/v9\""), "{e}");
         // A plan of schema v1 (snake_case keys) asks for a new plan.
-        let text = PLAN.replace("psa-migrate.plan/v3", "psa-migrate.plan/v1");
+        let text = PLAN.replace("psa-migrate.plan/v4", "psa-migrate.plan/v1");
         let e = parse(&text, "x/plan.json").unwrap_err().to_string();
         assert!(
             e.contains("\"psa-migrate.plan/v1\"") && e.contains("re-run `psa-migrate plan`"),

@@ -9,11 +9,14 @@
 
 use std::io::{self, Read};
 
-/// Splits a JSON document read from `r`. `on_item(bytes, first_line)` is called for each element
-/// of the top-level `items` array, in order. Returns the document without the items' contents.
+use crate::decode::Position;
+
+/// Splits a JSON document read from `r`. `on_item(bytes, start)` is called for each element of
+/// the top-level `items` array, in order, with the line and column where it starts. Returns the
+/// document without the items' contents.
 pub fn split_items<R: Read>(
     mut r: R,
-    mut on_item: impl FnMut(Vec<u8>, u64),
+    mut on_item: impl FnMut(Vec<u8>, Position),
 ) -> io::Result<Vec<u8>> {
     let mut outer = Vec::new();
     let mut item: Vec<u8> = Vec::new();
@@ -21,15 +24,17 @@ pub fn split_items<R: Read>(
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escape = false;
-    // Lines before the current chunk, for the line an item starts on.
+    // Lines before the current chunk, for the line an item starts on, and the characters of
+    // the current line before the chunk, for its column.
     let mut line = 1u64;
+    let mut carried_columns = 0u64;
     // The last string seen at depth 1 (a key candidate), and whether `:` followed "items".
     let mut key = Vec::new();
     let mut collecting_key = false;
     let mut after_items_key = false;
     // Inside the items array (depth 2 and deeper belongs to elements).
     let mut in_items = false;
-    let mut item_line = 0u64;
+    let mut item_start = Position { line: 0, column: 0 };
     let mut first = true;
     loop {
         let n = match r.read(&mut chunk) {
@@ -52,6 +57,14 @@ pub fn split_items<R: Read>(
             *line += memchr::memchr_iter(b'\n', &buf[*counted..i]).count() as u64;
             *counted = i;
             *line
+        };
+        let position_at = |i: usize, counted: &mut usize, line: &mut u64| {
+            let line = line_at(i, counted, line);
+            let column = match memchr::memrchr(b'\n', &buf[..i]) {
+                Some(nl) => chars(&buf[nl + 1..i]),
+                None => carried_columns + chars(&buf[..i]),
+            };
+            Position { line, column: column + 1 }
         };
         let mut i = 0;
         while i < n {
@@ -121,7 +134,7 @@ pub fn split_items<R: Read>(
                         // An element starts here.
                         item.clear();
                         run = i;
-                        item_line = line_at(i, &mut counted, &mut line);
+                        item_start = position_at(i, &mut counted, &mut line);
                     }
                     depth += 1;
                 }
@@ -130,18 +143,18 @@ pub fn split_items<R: Read>(
                     if in_items && depth == 1 {
                         // End of the items array: flush a scalar element, if any.
                         item.extend_from_slice(&buf[run..i]);
-                        flush(&mut item, item_line, &mut on_item);
+                        flush(&mut item, item_start, &mut on_item);
                         in_items = false;
                         run = i;
                     } else if in_items && depth == 2 {
                         item.extend_from_slice(&buf[run..=i]);
-                        flush(&mut item, item_line, &mut on_item);
+                        flush(&mut item, item_start, &mut on_item);
                         run = i + 1;
                     }
                 }
                 b',' if in_items && depth == 2 => {
                     item.extend_from_slice(&buf[run..i]);
-                    flush(&mut item, item_line, &mut on_item);
+                    flush(&mut item, item_start, &mut on_item);
                     run = i + 1;
                 }
                 _ => {
@@ -149,13 +162,17 @@ pub fn split_items<R: Read>(
                         // A scalar element (null, number, …) starts here.
                         item.clear();
                         run = i;
-                        item_line = line_at(i, &mut counted, &mut line);
+                        item_start = position_at(i, &mut counted, &mut line);
                     }
                 }
             }
             i += 1;
         }
         line_at(n, &mut counted, &mut line);
+        carried_columns = match memchr::memrchr(b'\n', buf) {
+            Some(nl) => chars(&buf[nl + 1..]),
+            None => carried_columns + chars(buf),
+        };
         if in_items {
             item.extend_from_slice(&buf[run..]);
         } else {
@@ -164,7 +181,7 @@ pub fn split_items<R: Read>(
     }
     if !item.is_empty() {
         // Unterminated: hand over what there is, serde_json will say what is wrong.
-        flush(&mut item, item_line, &mut on_item);
+        flush(&mut item, item_start, &mut on_item);
     }
     Ok(outer)
 }
@@ -185,10 +202,15 @@ fn is_blank(bytes: &[u8]) -> bool {
     bytes.iter().all(u8::is_ascii_whitespace)
 }
 
-fn flush(item: &mut Vec<u8>, line: u64, on_item: &mut impl FnMut(Vec<u8>, u64)) {
+/// The number of characters in UTF-8 text (bytes that do not continue a character).
+fn chars(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64
+}
+
+fn flush(item: &mut Vec<u8>, start: Position, on_item: &mut impl FnMut(Vec<u8>, Position)) {
     let trimmed = item.iter().any(|b| !b.is_ascii_whitespace());
     if trimmed {
-        on_item(std::mem::take(item), line);
+        on_item(std::mem::take(item), start);
     }
     item.clear();
 }
@@ -197,7 +219,10 @@ fn flush(item: &mut Vec<u8>, line: u64, on_item: &mut impl FnMut(Vec<u8>, u64)) 
 mod tests {
     use super::*;
 
-    fn split(text: &str, chunk: usize) -> (Vec<(String, u64)>, String) {
+    /// Each item's trimmed text and (line, column).
+    type Items = Vec<(String, (u64, u64))>;
+
+    fn split(text: &str, chunk: usize) -> (Items, String) {
         struct Slow<'a>(&'a [u8], usize);
         impl Read for Slow<'_> {
             fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
@@ -209,7 +234,7 @@ mod tests {
         }
         let mut items = Vec::new();
         let outer = split_items(Slow(text.as_bytes(), chunk), |b, l| {
-            items.push((String::from_utf8(b).unwrap().trim().to_owned(), l))
+            items.push((String::from_utf8(b).unwrap().trim().to_owned(), (l.line, l.column)))
         })
         .unwrap();
         (items, String::from_utf8(outer).unwrap())
@@ -223,9 +248,9 @@ mod tests {
             assert_eq!(
                 items,
                 [
-                    (r#"{"a": "x],}\"{", "b": [1, {"c": 2}]}"#.to_owned(), 4),
-                    (r#"{"items": []}"#.to_owned(), 5),
-                    ("null".to_owned(), 6)
+                    (r#"{"a": "x],}\"{", "b": [1, {"c": 2}]}"#.to_owned(), (4, 3)),
+                    (r#"{"items": []}"#.to_owned(), (5, 3)),
+                    ("null".to_owned(), (6, 3))
                 ],
                 "chunk {chunk}"
             );
@@ -238,10 +263,21 @@ mod tests {
         }
     }
 
+    /// Columns count characters, not bytes, whatever the chunk boundaries.
+    #[test]
+    fn columns_count_characters_across_chunks() {
+        let text = "{\"é\": \"ü\", \"items\": [{\"é\": 1}, {\"b\": 2}]}";
+        for chunk in [1, 2, 3, 5, 1 << 20] {
+            let (items, _) = split(text, chunk);
+            let starts: Vec<(u64, u64)> = items.iter().map(|(_, p)| *p).collect();
+            assert_eq!(starts, [(1, 22), (1, 32)], "chunk {chunk}");
+        }
+    }
+
     #[test]
     fn a_byte_order_mark_is_skipped() {
         let (items, outer) = split("\u{feff}{\"items\": [{\"a\": 1}]}", 1 << 20);
-        assert_eq!(items, [("{\"a\": 1}".to_owned(), 1)]);
+        assert_eq!(items, [("{\"a\": 1}".to_owned(), (1, 12))]);
         assert_eq!(outer, "{\"items\": []}");
     }
 

@@ -782,12 +782,12 @@ fn add_objects(
     ctx: &Ctx,
     outcome: &mut KindOutcome,
     path: &str,
-    objects: Vec<Result<crate::decode::Decoded, crate::decode::DecodeError>>,
+    objects: Vec<crate::decode::Object>,
     bar: &dyn Task,
 ) {
     bar.inc(objects.len() as u64);
-    for result in objects {
-        match result {
+    for object in objects {
+        match object.decoded {
             Ok(decoded) => {
                 add_to_inventory(&mut outcome.inventory, decoded, ctx.provenance.clone(), "default")
             }

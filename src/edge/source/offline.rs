@@ -8,10 +8,12 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use serde::de::{Deserialize, DeserializeSeed, Deserializer};
+
 use crate::decode;
 use crate::decode::{
-    DecodeError, Decoded, Document, ItemDefaults, JsonDocumentSeed, TopLevel, add_to_inventory,
-    decode_json_object,
+    DecodeError, Decoded, Document, ItemDefaults, JsonDocumentSeed, Object, Position, TopLevel,
+    add_to_inventory, decode_json_object,
 };
 use crate::findings::{Code, Diagnostic, Location};
 use crate::model::inventory::{Inventory, Provenance};
@@ -253,8 +255,8 @@ fn read_json_stream(
     inv: &mut Inventory,
     errors: &mut Vec<InputError>,
 ) {
-    /// (item index, raw text, first line)
-    type Batch = Vec<(usize, Vec<u8>, u64)>;
+    /// (item index, raw text, where it starts)
+    type Batch = Vec<(usize, Vec<u8>, Position)>;
     const BATCH: usize = 256;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4 * workers);
@@ -265,23 +267,20 @@ fn read_json_stream(
         // The lock is held only while taking a batch, never while decoding it.
         let next = || rx.lock().ok()?.recv().ok();
         while let Some(batch) = next() {
-            for (index, raw, line) in batch {
+            for (index, raw, start) in batch {
                 // The line of a bad byte, not only of the item's start.
-                let mut line = line;
+                let (mut line, mut column) = (start.line, Some(start.column));
                 let decoded = std::str::from_utf8(&raw)
                     .map_err(|e| {
                         let before = &raw[..e.valid_up_to()];
                         line += memchr::memchr_iter(b'\n', before).count() as u64;
+                        column = None;
                         DecodeError { item: None, field: None, message: utf8_message(&raw, &e) }
                     })
                     .and_then(|text| decode_json_object(text, ItemDefaults::default()));
                 match decoded {
                     Ok(d) => {
-                        let source = Provenance::File {
-                            file: file.to_owned(),
-                            document: 0,
-                            item: Some(index),
-                        };
+                        let source = file_source(file, 0, Some(index), Some(start));
                         add_to_inventory(&mut part, d, source, &opts.default_namespace);
                     }
                     Err(mut e) => {
@@ -298,7 +297,7 @@ fn read_json_stream(
                                 file: file.to_owned(),
                                 document: Some(0),
                                 line: Some(line),
-                                column: None,
+                                column,
                                 field: e.field.clone(),
                                 message: e.to_string(),
                             },
@@ -313,8 +312,8 @@ fn read_json_stream(
         let handles: Vec<_> = (0..workers).map(|_| scope.spawn(decode_part)).collect();
         let mut batch: Batch = Vec::with_capacity(BATCH);
         let mut index = 0;
-        let outer = jsonsplit::split_items(std::io::BufReader::new(f), |raw, line| {
-            batch.push((index, raw, line));
+        let outer = jsonsplit::split_items(std::io::BufReader::new(f), |raw, start| {
+            batch.push((index, raw, start));
             index += 1;
             if batch.len() == BATCH {
                 let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
@@ -477,27 +476,45 @@ pub fn parse_bytes(
         };
         // A document whose top-level `kind` is never kept (a CRD, a ConfigMap) is only counted:
         // its body is skipped unparsed. A cheap look at its lines decides whether to try.
+        let in_file = |p: Option<Position>| {
+            p.map(|p| Position { line: p.line + first_line - 1, column: p.column })
+        };
         if top_level_kind_line(doc_text).is_some_and(decode::is_ignored_kind)
-            && let Ok(top) =
-                serde_saphyr::from_str_with_options::<TopLevel>(doc_text, yaml_options())
-            && let Some(kind) = top.ignored_kind()
+            && let Ok(top) = serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<TopLevel>>(
+                doc_text,
+                yaml_options(),
+            )
+            && let Some(kind) = top.value.ignored_kind()
         {
-            add_to_inventory(inv, Decoded::Ignored(kind), file_source(file, index, None), "");
+            let source = file_source(file, index, None, in_file(position(&top.referenced)));
+            add_to_inventory(inv, Decoded::Ignored(kind), source, "");
             continue;
         }
-        let parsed = serde_saphyr::from_str_with_options::<Document>(doc_text, yaml_options())
-            .map_err(|e| {
-                let loc = e.location();
-                InputError {
-                    code: Code::InputParseError,
-                    file: file.to_owned(),
-                    document: Some(index),
-                    line: loc.as_ref().map(|l| l.line() + first_line - 1),
-                    column: loc.as_ref().map(|l| l.column()),
-                    field: None,
-                    message: saphyr_message(&e),
-                }
-            });
+        let parsed = serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<YamlDocument>>(
+            doc_text,
+            yaml_options(),
+        )
+        .map(|doc| {
+            let mut doc_start = in_file(position(&doc.referenced));
+            let mut doc = doc.value.0;
+            for item in doc.items.iter_mut().flatten() {
+                item.position = in_file(item.position);
+                doc_start = None;
+            }
+            (doc, doc_start)
+        })
+        .map_err(|e| {
+            let loc = e.location();
+            InputError {
+                code: Code::InputParseError,
+                file: file.to_owned(),
+                document: Some(index),
+                line: loc.as_ref().map(|l| l.line() + first_line - 1),
+                column: loc.as_ref().map(|l| l.column()),
+                field: None,
+                message: saphyr_message(&e),
+            }
+        });
         add_document(parsed, file, index, opts, inv, errors);
     }
 }
@@ -521,8 +538,49 @@ fn top_level_kind_line(doc: &str) -> Option<&str> {
     })
 }
 
-fn file_source(file: &str, document: usize, item: Option<usize>) -> Provenance {
-    Provenance::File { file: file.to_owned(), document, item }
+fn file_source(
+    file: &str,
+    document: usize,
+    item: Option<usize>,
+    start: Option<Position>,
+) -> Provenance {
+    Provenance::File {
+        file: file.to_owned(),
+        document,
+        item,
+        line: start.map(|p| p.line),
+        column: start.map(|p| p.column),
+    }
+}
+
+/// A serde-saphyr location as a position (`None` when unknown).
+fn position(l: &serde_saphyr::Location) -> Option<Position> {
+    (l.line() > 0).then(|| Position { line: l.line(), column: l.column() })
+}
+
+/// A YAML document whose list items are read with their positions.
+struct YamlDocument(Document);
+
+impl<'de> Deserialize<'de> for YamlDocument {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let seed = decode::document_seed(|item: serde_saphyr::Spanned<serde_json::Value>| Object {
+            decoded: decode::decode_value(item.value),
+            position: position(&item.referenced),
+        });
+        seed.deserialize(d).map(YamlDocument)
+    }
+}
+
+/// Where the first value of a JSON text starts (after a byte order mark and white space).
+fn json_start(bytes: &[u8]) -> Option<Position> {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let at = text.iter().position(|b| !b.is_ascii_whitespace())?;
+    let before = &text[..at];
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    Some(Position {
+        line: 1 + memchr::memchr_iter(b'\n', before).count() as u64,
+        column: 1 + (at - line_start) as u64,
+    })
 }
 
 /// Decodes one JSON document (a single object, or a list whose items were taken out), skipping
@@ -539,46 +597,55 @@ fn add_json_document(
         && let Ok(top) = serde_json::from_slice::<TopLevel>(unmarked)
         && let Some(kind) = top.ignored_kind()
     {
-        add_to_inventory(inv, Decoded::Ignored(kind), file_source(file, 0, None), "");
+        add_to_inventory(
+            inv,
+            Decoded::Ignored(kind),
+            file_source(file, 0, None, json_start(bytes)),
+            "",
+        );
         return;
     }
-    let doc = JsonDocumentSeed::default().decode_slice(bytes).map_err(|e| json_error(file, &e));
+    let doc = JsonDocumentSeed::default()
+        .decode_slice(bytes)
+        .map(|doc| {
+            let start = if doc.items.is_some() { None } else { json_start(bytes) };
+            (doc, start)
+        })
+        .map_err(|e| json_error(file, &e));
     add_document(doc, file, 0, opts, inv, errors);
 }
 
 /// Adds a parsed document's objects to the inventory, or records why it could not be parsed.
+/// A list's items carry their own positions; `start` is where a single object starts.
 fn add_document(
-    parsed: Result<Document, InputError>,
+    parsed: Result<(Document, Option<Position>), InputError>,
     file: &str,
     index: usize,
     opts: &OfflineOptions,
     inv: &mut Inventory,
     errors: &mut Vec<InputError>,
 ) {
-    let doc = match parsed {
-        Ok(doc) => doc,
+    let (doc, start) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             errors.push(e);
             return;
         }
     };
     let is_list = doc.items.is_some();
-    for (i, result) in doc.into_objects().into_iter().enumerate() {
-        match result {
+    for (i, object) in doc.into_objects().into_iter().enumerate() {
+        let at = object.position.or(start);
+        match object.decoded {
             Ok(decoded) => {
-                let source = Provenance::File {
-                    file: file.to_owned(),
-                    document: index,
-                    item: is_list.then_some(i),
-                };
+                let source = file_source(file, index, is_list.then_some(i), at);
                 add_to_inventory(inv, decoded, source, &opts.default_namespace);
             }
             Err(e) => errors.push(InputError {
                 code: Code::InputInvalidObject,
                 file: file.to_owned(),
                 document: Some(index),
-                line: None,
-                column: None,
+                line: at.map(|p| p.line),
+                column: at.map(|p| p.column),
                 field: e.field.clone(),
                 message: e.to_string(),
             }),
@@ -675,6 +742,60 @@ mod tests {
         assert_eq!(names, ["a", "b"]);
         assert_eq!(inv.ignored.get("CustomResourceDefinition"), Some(&1));
         assert_eq!(top_level_kind_line("a: |\n  kind: X\nkind: 'Y' # c\n"), Some("Y"));
+    }
+
+    fn starts(inv: &Inventory) -> Vec<(&str, String)> {
+        inv.pod_objects.iter().map(|p| (p.name(), p.source.to_string())).collect()
+    }
+
+    /// A document starts at its first content line; a list item where its node starts.
+    #[test]
+    fn yaml_objects_know_where_they_start() {
+        let text = "# a comment\n\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n-   kind: Pod\n    metadata: {name: c}\n- {kind: Pod, metadata: {name: d}}\n";
+        let (inv, errors) = parse(text.as_bytes());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            starts(&inv),
+            [
+                ("a", "x.yaml:3:1 (document 0)".to_owned()),
+                ("b", "x.yaml:9:3 (document 1, item 0)".to_owned()),
+                ("c", "x.yaml:12:5 (document 1, item 1)".to_owned()),
+                ("d", "x.yaml:14:3 (document 1, item 2)".to_owned()),
+            ]
+        );
+        // A bad item is reported where it starts.
+        let (_, errors) = parse(b"kind: List\nitems:\n- kind: Pod\n  spec: {hostPID: 3}\n");
+        assert_eq!((errors[0].line, errors[0].column), (Some(3), Some(3)), "{errors:?}");
+    }
+
+    /// JSON: a single object starts at its brace, list items where theirs are (columns in
+    /// characters), in files as on standard input.
+    #[test]
+    fn json_objects_know_where_they_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = "{\"kind\": \"List\", \"items\": [\n  {\"kind\": \"Pod\", \"metadata\": {\"name\": \"é\"}}, {\"kind\": \"Pod\", \"metadata\": {\"name\": \"b\"}}]}\n";
+        let single = "\n\n   {\"kind\": \"Pod\", \"metadata\": {\"name\": \"c\"}}\n";
+        std::fs::write(dir.path().join("l.json"), list).unwrap();
+        std::fs::write(dir.path().join("s.json"), single).unwrap();
+        let paths =
+            [dir.path().join("l.json"), dir.path().join("s.json")].map(|p| p.display().to_string());
+        let read = read_offline(&paths, &OfflineOptions::default(), &mut std::io::empty());
+        assert!(read.errors.is_empty(), "{:?}", read.errors);
+        let got: Vec<(&str, Option<u64>, Option<u64>)> = read
+            .inventory
+            .pod_objects
+            .iter()
+            .map(|p| match &p.source {
+                Provenance::File { line, column, .. } => (p.name(), *line, *column),
+                Provenance::Live { .. } => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [("b", Some(2), Some(47)), ("c", Some(3), Some(4)), ("é", Some(2), Some(3))]
+        );
+        let read = read_offline(&["-".into()], &OfflineOptions::default(), &mut single.as_bytes());
+        assert_eq!(starts(&read.inventory), [("c", "-:3:4 (document 0)".to_owned())]);
     }
 
     #[test]

@@ -617,7 +617,7 @@ pub(crate) mod tests {
     use crate::model::psp::PodSecurityPolicy;
 
     pub(crate) fn src() -> Provenance {
-        Provenance::File { file: "test.yaml".into(), document: 0, item: None }
+        Provenance::file("test.yaml", 0, None)
     }
 
     pub(crate) fn rule(

@@ -11,7 +11,7 @@ use crate::model::inventory::{Inventory, Provenance, Sourced};
 /// the caller: file names do not sort in input order), then document, then list item.
 fn input_rank(source: &Provenance, file_rank: &dyn Fn(&str) -> usize) -> (usize, usize, usize) {
     match source {
-        Provenance::File { file, document, item } => {
+        Provenance::File { file, document, item, .. } => {
             (file_rank(file), *document, item.map_or(0, |i| i + 1))
         }
         Provenance::Live { .. } => (0, 0, 0),
@@ -171,7 +171,7 @@ mod tests {
     use crate::model::pod::ObjectMeta;
 
     fn file(name: &str, document: usize, item: Option<usize>) -> Provenance {
-        Provenance::File { file: name.into(), document, item }
+        Provenance::file(name, document, item)
     }
 
     fn pod(name: &str, replicas: i32, source: Provenance) -> PodObject {
@@ -255,6 +255,33 @@ mod tests {
         );
         assert!(inv.findings.iter().all(|f| f.code == Code::InputDuplicateObject));
         assert_eq!(inv.findings[0].source, Some(file("a.yaml", 0, None)));
+    }
+
+    /// Positions are not part of input order: which copy wins depends on document and item
+    /// alone, and the finding names both copies with their lines.
+    #[test]
+    fn positions_do_not_change_which_copy_wins() {
+        let at = |item: usize, line: u64| match file("a.yaml", 0, Some(item)) {
+            Provenance::File { file, document, item, .. } => {
+                Provenance::File { file, document, item, line: Some(line), column: Some(3) }
+            }
+            live => live,
+        };
+        let mut inv = Inventory {
+            pod_objects: vec![pod("api", 1, at(1, 9)), pod("api", 2, at(0, 20))],
+            ..Inventory::default()
+        };
+        inv.dedup_last_wins(&|_| 0);
+        assert_eq!(inv.pod_objects.len(), 1);
+        assert_eq!(inv.pod_objects[0].state.replicas, Some(1), "item 1 is later input");
+        assert!(
+            inv.findings[0].message.contains(
+                "a.yaml:9:3 (document 0, item 1) is kept (the last in input order, as kubectl \
+                 apply would leave it) and a.yaml:20:3 (document 0, item 0) is dropped"
+            ),
+            "{}",
+            inv.findings[0].message
+        );
     }
 
     #[test]

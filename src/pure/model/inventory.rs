@@ -12,8 +12,11 @@ use crate::findings::Finding;
 use crate::model::pod::{ObjectMeta, PSP_ANNOTATION, PodSpec, PodView};
 use crate::model::psp::PodSecurityPolicy;
 
-/// Where an object came from: a file (document index in the file, item index inside a `List`),
-/// or the live API server.
+/// Where an object came from: a file (document index in the file, item index inside a `List`,
+/// and the line and column where the object starts), or the live API server.
+///
+/// Objects are ordered by file, document and item; the position only breaks ties (one object has
+/// one position), so ordering and "last in input order wins" do not depend on it.
 #[derive(
     Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -23,23 +26,48 @@ pub enum Provenance {
         file: String,
         /// 0-based index of the YAML document in the file (JSON files have one document).
         document: usize,
-        /// 0-based index in the `items` of a `List` document.
+        /// 0-based index in the `items` of a `List` document (or of the objects of a JSON
+        /// stream holding several).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         item: Option<usize>,
+        /// 1-based line where the object starts: a document's first content line, a list
+        /// item's first line, a JSON object's opening brace.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line: Option<u64>,
+        /// 1-based column (in characters) where the object starts on that line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        column: Option<u64>,
     },
     Live {
         server: String,
     },
 }
 
+impl Provenance {
+    /// A file provenance without a position.
+    pub fn file(file: impl Into<String>, document: usize, item: Option<usize>) -> Provenance {
+        Provenance::File { file: file.into(), document, item, line: None, column: None }
+    }
+}
+
+/// `pods.yaml:12:3 (document 0, item 3)`: the position as editors and compilers write it
+/// (`file:line:column`, or `file:line`), then the document and item.
 impl fmt::Display for Provenance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Provenance::File { file, document, item: None } => {
-                write!(f, "{file} (document {document})")
-            }
-            Provenance::File { file, document, item: Some(i) } => {
-                write!(f, "{file} (document {document}, item {i})")
+            Provenance::File { file, document, item, line, column } => {
+                f.write_str(file)?;
+                if let Some(l) = line {
+                    write!(f, ":{l}")?;
+                    if let Some(c) = column {
+                        write!(f, ":{c}")?;
+                    }
+                }
+                write!(f, " (document {document}")?;
+                if let Some(i) = item {
+                    write!(f, ", item {i}")?;
+                }
+                f.write_str(")")
             }
             Provenance::Live { server } => write!(f, "{server}"),
         }
@@ -649,12 +677,41 @@ mod tests {
     }
 
     #[test]
+    fn provenance_display_and_json() {
+        let mut p = Provenance::file("pods.yaml", 1, Some(3));
+        assert_eq!(p.to_string(), "pods.yaml (document 1, item 3)");
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            serde_json::json!({"file": "pods.yaml", "document": 1, "item": 3})
+        );
+        if let Provenance::File { line, column, .. } = &mut p {
+            *line = Some(12);
+            *column = Some(5);
+        }
+        assert_eq!(p.to_string(), "pods.yaml:12:5 (document 1, item 3)");
+        let json = serde_json::json!(
+            {"file": "pods.yaml", "document": 1, "item": 3, "line": 12, "column": 5}
+        );
+        assert_eq!(serde_json::to_value(&p).unwrap(), json);
+        assert_eq!(serde_json::from_value::<Provenance>(json).unwrap(), p);
+        let one = Provenance::File {
+            file: "-".into(),
+            document: 0,
+            item: None,
+            line: Some(4),
+            column: None,
+        };
+        assert_eq!(one.to_string(), "-:4 (document 0)");
+        assert_eq!(Provenance::Live { server: "https://x".into() }.to_string(), "https://x");
+    }
+
+    #[test]
     fn comparison_ignores_provenance_only() {
         let ns = |name: &str, source: Provenance| Sourced {
             obj: Namespace { metadata: ObjectMeta { name: name.into(), ..ObjectMeta::default() } },
             source,
         };
-        let file = Provenance::File { file: "a.yaml".into(), document: 0, item: None };
+        let file = Provenance::file("a.yaml", 0, None);
         let live = Provenance::Live { server: "https://x".into() };
         let a = Inventory { namespaces: vec![ns("a", file.clone())], ..Inventory::default() };
         let b = Inventory { namespaces: vec![ns("a", live.clone())], ..Inventory::default() };

@@ -50,7 +50,9 @@ impl Place {
     /// The file of an object read from one; none for the live API.
     pub fn of(source: &Provenance) -> Place {
         match source {
-            Provenance::File { file, .. } => Place { file: Some(file.clone()), ..Place::default() },
+            Provenance::File { file, line, column, .. } => {
+                Place { file: Some(file.clone()), line: *line, column: *column }
+            }
             Provenance::Live { .. } => Place::default(),
         }
     }
