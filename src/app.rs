@@ -191,7 +191,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The level to judge against. Without it, only the level each object passes is reported.
-    #[arg(long, value_parser = parse_level)]
+    #[arg(long, value_parser = level_parser())]
     pub level: Option<Level>,
     /// Policy version: `latest` (the default) or `v1.N`.
     #[arg(long = "version", value_name = "VERSION", value_parser = parse_version)]
@@ -223,6 +223,13 @@ pub struct CheckArgs {
     /// as pre-commit, can run check).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
+}
+
+/// `--level`: one of the levels, offered by shell completion.
+pub(crate) fn level_parser() -> impl clap::builder::TypedValueParser<Value = Level> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Level::ALL.map(|l| l.as_str()))
+        .try_map(|s| parse_level(&s))
 }
 
 pub(crate) fn parse_level(s: &str) -> Result<Level, String> {

@@ -175,7 +175,9 @@ fn missing_file_and_bad_flags_exit_2() {
         .write_stdin("")
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("must be one of privileged, baseline, restricted"));
+        .stderr(predicate::str::contains(
+            "invalid value 'strict' for '--level <LEVEL>'\n  [possible values: privileged, baseline, restricted]",
+        ));
     cmd()
         .args(["check", "-f", "-", "--version", "v1.024"])
         .write_stdin("")

@@ -206,6 +206,19 @@ fn bash_completions_load_and_complete() {
     };
     let subs = complete("psa-migrate ch", 1, "ch", "psa-migrate");
     assert_eq!(subs.split_whitespace().collect::<Vec<_>>(), ["check"], "{subs}");
+    // After a subcommand: its options, and their values.
+    let options = complete("psa-migrate check --excl", 2, "--excl", "check");
+    assert_eq!(
+        options.split_whitespace().collect::<Vec<_>>(),
+        ["--exclude-check", "--exclude"],
+        "{options}"
+    );
+    let levels = complete("psa-migrate check --level ''", 3, "", "--level");
+    assert_eq!(
+        levels.split_whitespace().collect::<Vec<_>>(),
+        ["privileged", "baseline", "restricted"],
+        "{levels}"
+    );
     let formats = complete("psa-migrate --output ''", 2, "", "--output");
     assert_eq!(
         formats.split_whitespace().collect::<Vec<_>>(),

@@ -24,7 +24,7 @@ pub struct FixArgs {
     pub plan: Option<PathBuf>,
     /// The level every object must pass (without --plan; without either, only what PSP did to
     /// the pods is written into their templates).
-    #[arg(long, value_parser = parse_level)]
+    #[arg(long, value_parser = crate::app::level_parser())]
     pub level: Option<Level>,
     /// Policy version of --level: `latest` or `v1.N`.
     #[arg(long = "version", value_name = "VERSION", default_value = "latest", value_parser = parse_version)]

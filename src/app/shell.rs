@@ -28,7 +28,17 @@ pub struct ManArgs {
 /// Prints the completion script for a shell.
 pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> Result<u8, AppError> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "psa-migrate", out);
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "psa-migrate", &mut script);
+    if args.shell == clap_complete::Shell::Bash {
+        // clap_complete 4.6 spells the state of a subcommand of a hyphenated binary one way
+        // where it sets it (`psa__migrate__subcmd__check`) and another in the branches that
+        // complete it (`psa__subcmd__migrate__subcmd__check`), so nothing after the
+        // subcommand would complete (clap-rs/clap#6421, #6529, open). Spell both alike.
+        let text = String::from_utf8_lossy(&script).replace("psa__subcmd__migrate", "psa__migrate");
+        script = text.into_bytes();
+    }
+    out.write_all(&script)?;
     Ok(exit::CLEAN)
 }
 
