@@ -360,6 +360,16 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// How a report command renders beyond its format: `--fail-on` for JUnit, where the objects
+/// were read for SARIF.
+pub(crate) fn report_options(fail_on: Option<FailOn>, inv: &Inventory) -> crate::output::Options {
+    crate::output::Options {
+        summary: false,
+        fail_on: fail_on.map_or(Severity::Error, |f| f.severity()),
+        locator: crate::output::sarif::Locator::new(inv),
+    }
+}
+
 /// Whether the command prints this format: SARIF and JUnit are for the report commands.
 fn supports(command: &Command, format: Format) -> Result<(), AppError> {
     let report = matches!(

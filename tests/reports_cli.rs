@@ -228,7 +228,13 @@ fn inventory_map_and_plan_print_sarif_and_junit() {
         assert!(report.tests > 0, "{command}");
     }
     let v = sarif(&["inventory", "-f", DEMO, "-o", "sarif"], 0);
-    assert!(!v["runs"][0]["results"].as_array().unwrap().is_empty(), "the demo has findings");
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty(), "the demo has findings");
+    // Every finding is placed in the file of its object (pods, workloads, RBAC objects, PSPs).
+    for r in results {
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].is_u64(), "{r}");
+    }
     // --fail-on warning turns warning findings into failed cases (and exit 1).
     let xml = run(&["inventory", "-f", DEMO, "-o", "junit", "--fail-on", "warning"], 1);
     let report = quick_junit::Report::deserialize_from_str(&xml).unwrap();

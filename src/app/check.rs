@@ -5,7 +5,6 @@ use std::io::Write;
 use crate::app::config::{self, Config};
 use crate::app::{AppError, CheckArgs, GlobalArgs, Settings, load_inventory_needing};
 use crate::evaluate::{self, Exclusions};
-use crate::findings::Severity;
 use crate::model::inventory::PodKind;
 use crate::model::level::Version;
 use crate::output;
@@ -58,8 +57,7 @@ pub fn run(
     report.diagnostics = sink.about_input();
     let options = Options {
         summary: args.summary || config.summary.unwrap_or(false),
-        fail_on: fail_on.map_or(Severity::Error, |f| f.severity()),
-        locator: output::sarif::Locator::new(&inv),
+        ..crate::app::report_options(fail_on, &inv)
     };
     output::check::render(out, &report, settings.format, settings.style, &options)?;
     Ok(sink.exit_code(fail_on))

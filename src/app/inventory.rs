@@ -49,11 +49,7 @@ pub fn run(
     let mut report = discover::inventory_report(&inv);
     sink.findings(&mut report.findings);
     report.diagnostics = sink.about_input();
-    let options = output::Options {
-        summary: false,
-        fail_on: args.fail_on.map_or(Severity::Error, |f| f.severity()),
-        locator: output::sarif::Locator::new(&inv),
-    };
+    let options = crate::app::report_options(args.fail_on, &inv);
     output::inventory::render(out, &report, settings.format, settings.style, &options)?;
     Ok(sink.exit_code(args.fail_on))
 }

@@ -32,11 +32,7 @@ pub fn run(
     let mut report = mapping::map_report(&inv, args.strict);
     sink.findings(&mut report.findings);
     report.diagnostics = sink.about_input();
-    let options = output::Options {
-        summary: false,
-        fail_on: args.fail_on.map_or(crate::findings::Severity::Error, |f| f.severity()),
-        locator: output::sarif::Locator::new(&inv),
-    };
+    let options = crate::app::report_options(args.fail_on, &inv);
     output::map::render(out, &report, settings.format, settings.style, &options)?;
     Ok(sink.exit_code(args.fail_on))
 }

@@ -141,11 +141,7 @@ pub fn run(
     let rendered = files::render(&plan).map_err(|e| AppError::Other(e.into()))?;
     let dir = args.out.clone().unwrap_or_else(|| Path::new("migrations").join(&name));
     write_plan_dir(&dir, &rendered, args.force)?;
-    let options = output::Options {
-        summary: false,
-        fail_on: args.fail_on.map_or(crate::findings::Severity::Error, |f| f.severity()),
-        locator: output::sarif::Locator::new(&inv),
-    };
+    let options = crate::app::report_options(args.fail_on, &inv);
     output::plan::render(
         out,
         &plan,

@@ -68,8 +68,7 @@ fn sarif_entries(r: &CheckReport, locator: &Locator) -> Vec<Entry> {
             }
         }
     }
-    entries.extend(r.findings.iter().map(|f| Entry::finding(f, locator)));
-    entries.extend(r.diagnostics.iter().map(Entry::diagnostic));
+    entries.extend(sarif::reported(&r.findings, &r.diagnostics, locator));
     entries
 }
 

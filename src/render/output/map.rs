@@ -77,10 +77,7 @@ pub fn render(
         Format::Text | Format::Wide => text(w, report, style),
         Format::Markdown => markdown(w, report),
         Format::Sarif => {
-            let findings =
-                report.findings.iter().map(|f| sarif::Entry::finding(f, &options.locator));
-            let entries: Vec<_> =
-                findings.chain(report.diagnostics.iter().map(sarif::Entry::diagnostic)).collect();
+            let entries = sarif::reported(&report.findings, &report.diagnostics, &options.locator);
             sarif::write(w, "map", &entries)
         }
         Format::Junit => {

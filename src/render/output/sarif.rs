@@ -117,6 +117,12 @@ impl Entry {
     }
 }
 
+/// The findings of a report (placed by `locate`) and its problems with the input.
+pub fn reported(findings: &[Finding], diagnostics: &[Diagnostic], locate: &Locator) -> Vec<Entry> {
+    let findings = findings.iter().map(|f| Entry::finding(f, locate));
+    findings.chain(diagnostics.iter().map(Entry::diagnostic)).collect()
+}
+
 /// The source of each object of an inventory, by kind, namespace and name, for results whose
 /// finding does not carry one.
 #[derive(Debug, Default)]
@@ -139,27 +145,21 @@ impl Locator {
         for p in &inv.psps {
             add("PodSecurityPolicy", None, &p.metadata.name, &p.source);
         }
-        for r in &inv.roles {
-            add(
-                "Role",
-                r.metadata.namespace.as_deref(),
-                r.metadata.name.as_deref().unwrap_or(""),
-                &r.source,
-            );
-        }
-        for r in &inv.cluster_roles {
-            add("ClusterRole", None, r.metadata.name.as_deref().unwrap_or(""), &r.source);
-        }
-        for b in &inv.role_bindings {
-            add(
-                "RoleBinding",
-                b.metadata.namespace.as_deref(),
-                b.metadata.name.as_deref().unwrap_or(""),
-                &b.source,
-            );
-        }
-        for b in &inv.cluster_role_bindings {
-            add("ClusterRoleBinding", None, b.metadata.name.as_deref().unwrap_or(""), &b.source);
+        // RBAC objects carry the API's own ObjectMeta.
+        type Meta = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+        let rbac: [(&str, Vec<(&Meta, &Provenance)>); 4] = [
+            ("Role", inv.roles.iter().map(|o| (&o.metadata, &o.source)).collect()),
+            ("ClusterRole", inv.cluster_roles.iter().map(|o| (&o.metadata, &o.source)).collect()),
+            ("RoleBinding", inv.role_bindings.iter().map(|o| (&o.metadata, &o.source)).collect()),
+            (
+                "ClusterRoleBinding",
+                inv.cluster_role_bindings.iter().map(|o| (&o.metadata, &o.source)).collect(),
+            ),
+        ];
+        for (kind, objects) in rbac {
+            for (m, source) in objects {
+                add(kind, m.namespace.as_deref(), m.name.as_deref().unwrap_or(""), source);
+            }
         }
         for n in &inv.namespaces {
             add("Namespace", None, &n.metadata.name, &n.source);
