@@ -1,15 +1,17 @@
 //! The offline source: files, directories (recursive; `.yaml`, `.yml`, `.json`) and `-` for
 //! stdin. Multi-document YAML is split the way kubectl splits it (a line starting with `---`),
-//! each document is decoded on its own, so one malformed document is reported with its file,
-//! index and position while the others are still read.
+//! each document is decoded on its own ([`yaml`]: YAML 1.1 as kubectl reads it), so one
+//! malformed document is reported with its file, index and position while the others are
+//! still read. JSON is streamed by [`jsonsplit`] (a list's items, or the values of a stream of
+//! several) to decoding threads. Every object carries where it starts; a key given twice keeps
+//! its last value with an `input-duplicate-key` warning.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::Read;
-use std::path::{Path, PathBuf};
-
-use std::borrow::Cow;
 use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
 
 use crate::decode;
 use crate::decode::{
@@ -514,7 +516,7 @@ fn document_ranges(text: &[u8]) -> Vec<(u64, std::ops::Range<usize>)> {
 /// recursion limit): deep enough for real CRD schemas, shallow enough to protect the stack.
 pub const MAX_DEPTH: usize = 128;
 
-/// Decodes text (one JSON document, or YAML documents) into the inventory.
+/// Decodes text (JSON, or YAML documents) into the inventory.
 pub fn parse_text(
     text: &str,
     file: &str,
@@ -526,9 +528,9 @@ pub fn parse_text(
     parse_bytes(text.as_bytes(), file, json, opts, inv, errors);
 }
 
-/// Decodes raw input (one JSON document, or YAML documents) into the inventory. YAML is split
-/// into documents before it is checked as UTF-8, so a bad byte is reported with its document
-/// and line and the file's other documents are still read.
+/// Decodes raw input (JSON: one value, or a stream of several; or YAML documents) into the
+/// inventory. YAML is split into documents before it is checked as UTF-8, so a bad byte is
+/// reported with its document and line and the file's other documents are still read.
 pub fn parse_bytes(
     bytes: &[u8],
     file: &str,
@@ -611,7 +613,7 @@ pub fn parse_bytes(
 /// what go-yaml v2 does (it reads NEL as a line feed); for LS and PS the structure is the same,
 /// but where go-yaml keeps the separator itself in the text of a multi-line scalar, the text
 /// gets what a line feed gives there (a space or a line feed).
-pub fn kubectl_line_breaks(text: &str) -> Cow<'_, str> {
+fn kubectl_line_breaks(text: &str) -> Cow<'_, str> {
     let b = text.as_bytes();
     let breaks = |i: usize| matches!(&b[i..], [0xC2, 0x85, ..] | [0xE2, 0x80, 0xA8 | 0xA9, ..]);
     if !memchr::memchr2_iter(0xC2, 0xE2, b).any(breaks) {
