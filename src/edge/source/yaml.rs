@@ -133,6 +133,7 @@ enum Segment<'de> {
     Index(usize),
 }
 
+/// A path as field paths are written elsewhere: `spec.containers[0].securityContext`.
 fn path_text(path: &[Segment<'_>]) -> String {
     let mut out = String::new();
     for s in path {
@@ -409,6 +410,7 @@ fn float(s: &str) -> Resolved {
     }
 }
 
+/// Whether a number is negative, and its text without the sign.
 fn split_sign(s: &str) -> (bool, &str) {
     match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
