@@ -520,6 +520,9 @@ pub fn load_inventory_needing(
             g.filename.join(", ")
         )));
     }
+    for w in &read.warnings {
+        sink.report(w.diagnostic(), &format!("{w} [{}]", w.code));
+    }
     for n in &read.notices {
         sink.report(Diagnostic::new(Code::InputSkippedFile, Location::default(), n), n);
     }

@@ -1,6 +1,7 @@
 //! Input the way kubectl takes it and files the way a shell has them: duplicate objects, empty
 //! input, directories with FIFOs, unreadable subdirectories and symlink loops, invalid UTF-8 and
-//! deeply nested ignored kinds, and where each object starts.
+//! deeply nested ignored kinds, where each object starts, YAML 1.1 scalars and line breaks,
+//! keys given twice, and concatenated JSON objects.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -446,5 +447,187 @@ fn objects_carry_their_line_and_column() {
         ),
         "{}",
         text(&out.stderr)
+    );
+}
+
+fn pod_with(security_context: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: web, namespace: shop}}\nspec:\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n{security_context}"
+    )
+}
+
+/// YAML 1.1 scalars as kubectl reads them (go-yaml v2): a plain `on` is true and `0.0` is
+/// the integer 0, so the pod is privileged and runs as root; a quoted `"on"` stays a string,
+/// an error for a boolean field as in kubectl; JSON gains none of this.
+#[test]
+fn yaml_1_1_scalars_as_kubectl_reads_them() {
+    cmd()
+        .args(["check", "-f", "-", "--level", "baseline"])
+        .write_stdin(pod_with("      privileged: on\n"))
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains(
+            "Pod shop/web: would violate PodSecurity \"baseline:latest\": privileged (container \
+             \"app\" must not set securityContext.privileged=true)",
+        ));
+    cmd()
+        .args(["check", "-f", "-", "--level", "restricted"])
+        .write_stdin(pod_with("      runAsUser: 0.0\n"))
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains(
+            "runAsUser=0 (container \"app\" must not set runAsUser=0)",
+        ));
+    for quoted in ["\"on\"", "'yes'"] {
+        let unquoted = quoted.trim_matches(['"', '\'']);
+        cmd()
+            .args(["check", "-f", "-"])
+            .write_stdin(pod_with(&format!("      privileged: {quoted}\n")))
+            .assert()
+            .code(2)
+            .stderr(format!(
+                "error: -: document 0 (line 1, column 1): \
+                 spec.containers[0].securityContext.privileged: invalid type: string \
+                 \"{unquoted}\", expected a boolean\n"
+            ));
+    }
+    let json = r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+ "spec": {"containers": [{"name": "app", "securityContext": {"privileged": "yes"}}]}}"#;
+    cmd().args(["check", "-f", "-"]).write_stdin(json).assert().code(2).stderr(
+        "error: -: document 0 (line 1, column 1): spec.containers[0].securityContext.privileged: \
+         invalid type: string \"yes\", expected a boolean\n",
+    );
+}
+
+/// NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR end a line for kubectl (go-yaml v2): here
+/// a comment ends at U+2028, so `privileged: true` is read.
+#[test]
+fn unicode_line_separators_end_lines_as_in_kubectl() {
+    let text = pod_with(
+        "      allowPrivilegeEscalation: false # was privileged\u{2028}      privileged: true\n",
+    );
+    cmd()
+        .args(["check", "-f", "-", "--level", "baseline"])
+        .write_stdin(text)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("privileged (container \"app\""));
+}
+
+/// A key given twice keeps its last value (the pods below are privileged and share the host's
+/// PID namespace), with a warning that names the key, the file, the document and the line; a
+/// warning does not fail the run, unless `--fail-on warning`, and `--allow input-duplicate-key`
+/// silences it. JSON alike.
+#[test]
+fn duplicate_keys_warn_and_keep_the_last_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let (yaml, json) = (dir.path().join("pods.yaml"), dir.path().join("pods.json"));
+    std::fs::write(
+        &yaml,
+        format!(
+            "{}---\n{}",
+            pod("api"),
+            pod_with("      privileged: false\n      privileged: true\n")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &json,
+        "{\"kind\": \"List\", \"items\": [\n  {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"db\", \"namespace\": \"shop\"},\n   \"spec\": {\"hostPID\": false, \"hostPID\": true, \"containers\": [{\"name\": \"c\", \"image\": \"x\"}]}}]}\n",
+    )
+    .unwrap();
+    let out = cmd().args(["check", "-f"]).arg(&yaml).arg("-f").arg(&json).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "a warning alone does not fail the run");
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "warning: {}: document 1 (line 20, column 7): duplicate key \"privileged\" in \
+             spec.containers[0].securityContext (first given on line 19): the last value is kept, \
+             as kubectl keeps it [input-duplicate-key]\n\
+             warning: {}: document 0 (line 3, column 31): duplicate key \"hostPID\" in \
+             items[0].spec (first given on line 3): the last value is kept, as kubectl keeps it \
+             [input-duplicate-key]\n",
+            yaml.display(),
+            json.display()
+        )
+    );
+    let out = cmd()
+        .args(["check", "--level", "baseline", "-o", "json", "-f"])
+        .arg(&yaml)
+        .arg("-f")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the last values are judged");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let denied: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["allowed"] == false)
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(denied, ["db", "web"]);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "input-duplicate-key");
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(
+        d["location"],
+        serde_json::json!({"file": yaml.display().to_string(), "document": 1, "line": 20,
+            "column": 7, "field": "spec.containers[0].securityContext.privileged"})
+    );
+    let out = cmd().args(["inventory", "--fail-on", "warning", "-f"]).arg(&yaml).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let out = cmd()
+        .args(["inventory", "--fail-on", "warning", "--allow", "input-duplicate-key", "-f"])
+        .arg(&yaml)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!text(&out.stderr).contains("duplicate key"), "{}", text(&out.stderr));
+}
+
+/// Concatenated JSON objects (`jq -c '.items[]'` output) are read like a List: every object
+/// is an item with its own line, on standard input and in files.
+#[test]
+fn concatenated_json_objects_are_read_like_a_list() {
+    let object = |name: &str, host_pid: bool| {
+        format!(
+            "{{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{{\"name\":\"{name}\",\"namespace\":\"shop\"}},\"spec\":{{\"hostPID\":{host_pid},\"containers\":[{{\"name\":\"c\",\"image\":\"x\"}}]}}}}"
+        )
+    };
+    let stream = format!("{}\n{}\n{}\n", object("a", false), object("b", true), object("c", false));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pods.json");
+    std::fs::write(&file, &stream).unwrap();
+    let file = file.display().to_string();
+    for arg in ["-", file.as_str()] {
+        let out = cmd()
+            .args(["check", "--level", "baseline", "-o", "json", "-f", arg])
+            .write_stdin(stream.clone())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let got: Vec<(String, Value)> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["name"].as_str().unwrap().to_owned(), r["source"].clone()))
+            .collect();
+        let at = |item: u64, line: u64| serde_json::json!({"file": arg, "document": 0, "item": item, "line": line, "column": 1});
+        assert_eq!(got, [("a".into(), at(0, 1)), ("b".into(), at(1, 2)), ("c".into(), at(2, 3))]);
+        assert_eq!(v["summary"]["denied"], 1, "b shares the host's PID namespace");
+    }
+    let out = cmd()
+        .args(["check", "--level", "baseline", "-f", "-"])
+        .write_stdin(format!("{}\n{{\"kind\": \"Pod\", \"spec\": 5}}\n", object("a", false)))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: -: document 0 (line 2, column 1): items[1].spec: invalid type: integer `5`, \
+         expected struct PodSpec\n"
     );
 }

@@ -3,3 +3,4 @@
 pub mod jsonsplit;
 pub mod live;
 pub mod offline;
+pub mod yaml;

@@ -573,14 +573,7 @@ pub fn decode_json_object(raw: &str, defaults: ItemDefaults<'_>) -> Result<Decod
     let head = match peek_head(raw.as_bytes()) {
         Some(h) => h,
         // Not an object, or `kind` is not a string: the value path words the error.
-        None => {
-            let value: Value = serde_json::from_str(raw).map_err(|e| DecodeError {
-                item: None,
-                field: None,
-                message: strip_position(&e.to_string()),
-            })?;
-            return decode_value(with_defaults(value, defaults));
-        }
+        None => return decode_json_tree(raw, defaults),
     };
     let kind = head.kind.as_deref().filter(|k| !k.is_empty()).or(defaults.kind);
     let api_version = head.api_version.as_deref().or(defaults.api_version).unwrap_or_default();
@@ -597,6 +590,13 @@ pub fn decode_json_object(raw: &str, defaults: ItemDefaults<'_>) -> Result<Decod
         // Secrets and every other kind the tool does not keep are never parsed further.
         return Ok(Decoded::Ignored(k.to_owned()));
     }
+    decode_json_tree(raw, defaults)
+}
+
+/// Decodes one object from raw JSON text through a JSON tree, where a key given twice keeps
+/// its last value as kubectl keeps it (the typed fast path of [`decode_json_object`] would
+/// refuse a field given twice, and reads `kind` where it comes first).
+pub fn decode_json_tree(raw: &str, defaults: ItemDefaults<'_>) -> Result<Decoded, DecodeError> {
     let value: Value = serde_json::from_str(raw).map_err(|e| DecodeError {
         item: None,
         field: None,

@@ -1,23 +1,27 @@
 //! The offline source: files, directories (recursive; `.yaml`, `.yml`, `.json`) and `-` for
 //! stdin. Multi-document YAML is split the way kubectl splits it (a line starting with `---`),
-//! each document is decoded on its own, so one malformed document is reported with its file,
-//! index and position while the others are still read.
+//! each document is decoded on its own ([`yaml`]: YAML 1.1 as kubectl reads it), so one
+//! malformed document is reported with its file, index and position while the others are
+//! still read. JSON is streamed by [`jsonsplit`] (a list's items, or the values of a stream of
+//! several) to decoding threads. Every object carries where it starts; a key given twice keeps
+//! its last value with an `input-duplicate-key` warning.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::Read;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
-
-use serde::de::{Deserialize, DeserializeSeed, Deserializer};
 
 use crate::decode;
 use crate::decode::{
     DecodeError, Decoded, Document, ItemDefaults, JsonDocumentSeed, Object, Position, TopLevel,
-    add_to_inventory, decode_json_object,
+    add_to_inventory, decode_json_object, decode_json_tree,
 };
-use crate::findings::{Code, Diagnostic, Location};
+use crate::findings::{Code, Diagnostic, Location, Severity};
 use crate::model::inventory::{Inventory, Provenance};
-use crate::source::jsonsplit;
+use crate::source::jsonsplit::{self, Outer};
+use crate::source::yaml::{self, Placed};
 
 /// A problem with the input: its code (`input-*`), which file, which document, where, and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +70,79 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// A mapping key given twice in one mapping (YAML or JSON): the last value is kept, as kubectl
+/// keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicateKey {
+    /// Dotted path of the mapping (`spec.containers[0].securityContext`; empty at the top).
+    pub mapping: String,
+    /// Dotted path of the key.
+    pub path: String,
+    pub key: String,
+    /// Where the key is given again (whose value is kept), and where it was first given.
+    pub at: Position,
+    pub first: Position,
+}
+
+impl DuplicateKey {
+    /// The key with its paths inside the value at `prefix` (`items[3]`).
+    pub fn within(&self, prefix: &str) -> DuplicateKey {
+        let join = |p: &str| if p.is_empty() { prefix.to_owned() } else { format!("{prefix}.{p}") };
+        DuplicateKey { mapping: join(&self.mapping), path: join(&self.path), ..self.clone() }
+    }
+
+    /// The `input-duplicate-key` warning for this key in `document` of `file`.
+    pub fn warning(&self, file: &str, document: usize) -> InputError {
+        let within =
+            if self.mapping.is_empty() { String::new() } else { format!(" in {}", self.mapping) };
+        InputError {
+            code: Code::InputDuplicateKey,
+            file: file.to_owned(),
+            document: Some(document),
+            line: Some(self.at.line),
+            column: Some(self.at.column),
+            field: Some(self.path.clone()),
+            message: format!(
+                "duplicate key \"{}\"{within} (first given on line {}): the last value is kept, \
+                 as kubectl keeps it",
+                self.key, self.first.line
+            ),
+        }
+    }
+}
+
+/// The keys of one mapping seen so far, with where each was first given: a list while small, a
+/// hash map once a mapping has many keys (a ConfigMap's data), so checking stays cheap.
+#[derive(Debug, Default)]
+pub struct SeenKeys<'a> {
+    list: Vec<(Cow<'a, str>, Position)>,
+    index: HashMap<Cow<'a, str>, Position>,
+}
+
+impl<'a> SeenKeys<'a> {
+    /// Records `key` given at `at`; if it was given before, returns where it first was.
+    pub fn insert(&mut self, key: Cow<'a, str>, at: Position) -> Option<Position> {
+        const SMALL: usize = 16;
+        if self.index.is_empty() {
+            if let Some((_, first)) = self.list.iter().find(|(k, _)| *k == key) {
+                return Some(*first);
+            }
+            self.list.push((key, at));
+            if self.list.len() > SMALL {
+                self.index.extend(self.list.drain(..));
+            }
+            return None;
+        }
+        match self.index.get(&key) {
+            Some(first) => Some(*first),
+            None => {
+                self.index.insert(key, at);
+                None
+            }
+        }
+    }
+}
+
 /// Options for reading offline input.
 #[derive(Clone, Debug)]
 pub struct OfflineOptions {
@@ -80,16 +157,18 @@ impl Default for OfflineOptions {
 }
 
 /// Everything read from offline input: the inventory (sorted, duplicates dropped), the
-/// problems, and notices (e.g. files skipped while walking a directory).
+/// problems (errors: input not read), warnings about input that was read (keys given twice),
+/// and notices (e.g. files skipped while walking a directory).
 #[derive(Debug, Default)]
 pub struct OfflineRead {
     pub inventory: Inventory,
     pub errors: Vec<InputError>,
+    pub warnings: Vec<InputError>,
     pub notices: Vec<String>,
 }
 
 /// Reads every path into one inventory. Problems are collected, never fatal: the caller decides
-/// the exit code.
+/// the exit code. Warnings are left out.
 pub fn read_paths(
     paths: &[String],
     opts: &OfflineOptions,
@@ -159,7 +238,9 @@ pub fn read_offline(paths: &[String], opts: &OfflineOptions, stdin: &mut dyn Rea
     }
     inv.dedup_last_wins(&|file| order.get(file).copied().unwrap_or(usize::MAX));
     crate::custom::resolve(&mut inv);
-    OfflineRead { inventory: inv, errors, notices }
+    let (errors, warnings) =
+        errors.into_iter().partition(|e: &InputError| e.code.severity() == Severity::Error);
+    OfflineRead { inventory: inv, errors, warnings, notices }
 }
 
 fn file_error(file: &str, message: String) -> InputError {
@@ -244,12 +325,14 @@ fn read_file(
     }
 }
 
-/// Reads a JSON file without holding it in memory: the splitter streams list items as raw text
-/// to decoding threads (one per core), each decoding straight into its own inventory, so
-/// reading and decoding overlap and no decoded object is held twice. The parts are merged and
-/// sorted afterwards, so the result does not depend on which thread decoded what.
+/// Reads JSON (a file, or standard input) without holding it in memory twice: the splitter
+/// streams list items (and the values of a stream of several) as raw text to decoding threads
+/// (one per core), each decoding straight into its own inventory, so reading and decoding
+/// overlap and no decoded object is held twice. The parts are merged and sorted afterwards, so
+/// the result does not depend on which thread decoded what. Keys given twice are warned about,
+/// and such an object is decoded through a JSON tree, which keeps the last value.
 fn read_json_stream(
-    f: std::fs::File,
+    f: impl Read,
     file: &str,
     opts: &OfflineOptions,
     inv: &mut Inventory,
@@ -268,6 +351,13 @@ fn read_json_stream(
         let next = || rx.lock().ok()?.recv().ok();
         while let Some(batch) = next() {
             for (index, raw, start) in batch {
+                let duplicates = jsonsplit::duplicate_keys(&raw, start);
+                let prefix = format!("items[{index}]");
+                for d in &duplicates {
+                    errs.push((index, d.within(&prefix).warning(file, 0)));
+                }
+                let decode =
+                    if duplicates.is_empty() { decode_json_object } else { decode_json_tree };
                 // The line of a bad byte, not only of the item's start.
                 let (mut line, mut column) = (start.line, Some(start.column));
                 let decoded = std::str::from_utf8(&raw)
@@ -277,7 +367,7 @@ fn read_json_stream(
                         column = None;
                         DecodeError { item: None, field: None, message: utf8_message(&raw, &e) }
                     })
-                    .and_then(|text| decode_json_object(text, ItemDefaults::default()));
+                    .and_then(|text| decode(text, ItemDefaults::default()));
                 match decoded {
                     Ok(d) => {
                         let source = file_source(file, 0, Some(index), Some(start));
@@ -323,6 +413,13 @@ fn read_json_stream(
             let _ = tx.send(batch);
         }
         drop(tx);
+        // Blank input is one empty value, so that it is reported as before.
+        let outer = outer.map(|mut outers| {
+            if outers.is_empty() && index == 0 {
+                outers.push(Outer { bytes: Vec::new(), start: Position { line: 1, column: 1 } });
+            }
+            outers
+        });
         // A decoding thread that panicked took its objects with it: say so (exit 2) rather
         // than report an inventory that silently lacks them.
         let joined: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
@@ -341,8 +438,12 @@ fn read_json_stream(
         ));
     }
     match outer {
-        // The document around the items: a single object, or the List wrapper with `items: []`.
-        Ok(outer) => add_json_document(&outer, file, opts, inv, errors),
+        // The values decoded whole: a single object, or List wrappers with `items: []`.
+        Ok(outers) => {
+            for outer in &outers {
+                add_json_document(outer, file, opts, inv, errors);
+            }
+        }
         Err(e) => errors.push(file_error(file, format!("cannot read: {e}"))),
     }
     let mut item_errors = Vec::new();
@@ -354,15 +455,17 @@ fn read_json_stream(
     errors.extend(item_errors.into_iter().map(|(_, e)| e));
 }
 
-fn json_error(file: &str, e: &serde_json::Error) -> InputError {
+/// A serde_json error in a value that starts at `start` in the file.
+fn json_error(file: &str, e: &serde_json::Error, start: Position) -> InputError {
     let message = e.to_string();
     let message = message.rfind(" at line ").map_or(message.as_str(), |i| &message[..i]).to_owned();
+    let (line, column) = (e.line() as u64, e.column() as u64);
     InputError {
         code: Code::InputParseError,
         file: file.to_owned(),
         document: Some(0),
-        line: Some(e.line() as u64),
-        column: Some(e.column() as u64),
+        line: Some(start.line + line.max(1) - 1),
+        column: Some(if line <= 1 { start.column + column.max(1) - 1 } else { column }),
         field: None,
         message,
     }
@@ -389,7 +492,8 @@ fn document_ranges(text: &[u8]) -> Vec<(u64, std::ops::Range<usize>)> {
     for (i, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
         if let Some(rest) = line.strip_prefix(b"---") {
-            let rest = rest.trim_ascii();
+            // Go's strings.TrimSpace, as kubectl trims: Unicode white space (NEL, U+2028, …).
+            let rest = std::str::from_utf8(rest).map_or(rest.trim_ascii(), |r| r.trim().as_bytes());
             if rest.is_empty() || rest.starts_with(b"#") {
                 // Text before the first separator is a document only if it has content.
                 if saw_separator || !text[start..offset].trim_ascii().is_empty() {
@@ -412,24 +516,7 @@ fn document_ranges(text: &[u8]) -> Vec<(u64, std::ops::Range<usize>)> {
 /// recursion limit): deep enough for real CRD schemas, shallow enough to protect the stack.
 pub const MAX_DEPTH: usize = 128;
 
-fn yaml_options() -> serde_saphyr::Options {
-    // Large exports are legitimate: one `kubectl get pods -A -o yaml` list can hold millions of
-    // nodes, so lift the size budgets but keep the alias-expansion limits.
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_events = usize::MAX;
-    budget.max_nodes = usize::MAX;
-    budget.max_total_scalar_bytes = usize::MAX;
-    budget.max_documents = usize::MAX;
-    budget.max_reader_input_bytes = None;
-    budget.max_depth = MAX_DEPTH;
-    serde_saphyr::options! {
-        budget: Some(budget),
-        strict_booleans: true,
-        with_snippet: false,
-    }
-}
-
-/// Decodes text (one JSON document, or YAML documents) into the inventory.
+/// Decodes text (JSON, or YAML documents) into the inventory.
 pub fn parse_text(
     text: &str,
     file: &str,
@@ -441,9 +528,9 @@ pub fn parse_text(
     parse_bytes(text.as_bytes(), file, json, opts, inv, errors);
 }
 
-/// Decodes raw input (one JSON document, or YAML documents) into the inventory. YAML is split
-/// into documents before it is checked as UTF-8, so a bad byte is reported with its document
-/// and line and the file's other documents are still read.
+/// Decodes raw input (JSON: one value, or a stream of several; or YAML documents) into the
+/// inventory. YAML is split into documents before it is checked as UTF-8, so a bad byte is
+/// reported with its document and line and the file's other documents are still read.
 pub fn parse_bytes(
     bytes: &[u8],
     file: &str,
@@ -453,7 +540,7 @@ pub fn parse_bytes(
     errors: &mut Vec<InputError>,
 ) {
     if json {
-        add_json_document(bytes, file, opts, inv, errors);
+        read_json_stream(bytes, file, opts, inv, errors);
         return;
     }
     for (index, (first_line, raw)) in split_document_bytes(bytes).into_iter().enumerate() {
@@ -474,49 +561,65 @@ pub fn parse_bytes(
                 continue;
             }
         };
+        let doc_text = kubectl_line_breaks(doc_text);
+        let in_file = |p: Position| Position { line: p.line + first_line - 1, column: p.column };
         // A document whose top-level `kind` is never kept (a CRD, a ConfigMap) is only counted:
         // its body is skipped unparsed. A cheap look at its lines decides whether to try.
-        let in_file = |p: Option<Position>| {
-            p.map(|p| Position { line: p.line + first_line - 1, column: p.column })
-        };
-        if top_level_kind_line(doc_text).is_some_and(decode::is_ignored_kind)
-            && let Ok(top) = serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<TopLevel>>(
-                doc_text,
-                yaml_options(),
-            )
+        if top_level_kind_line(&doc_text).is_some_and(decode::is_ignored_kind)
+            && let Ok(top) = yaml::from_str_seed(&doc_text, PhantomData::<TopLevel>)
             && let Some(kind) = top.value.ignored_kind()
         {
-            let source = file_source(file, index, None, in_file(position(&top.referenced)));
+            let source = file_source(file, index, None, top.start.map(in_file));
             add_to_inventory(inv, Decoded::Ignored(kind), source, "");
             continue;
         }
-        let parsed = serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<YamlDocument>>(
-            doc_text,
-            yaml_options(),
-        )
-        .map(|doc| {
-            let mut doc_start = in_file(position(&doc.referenced));
-            let mut doc = doc.value.0;
-            for item in doc.items.iter_mut().flatten() {
-                item.position = in_file(item.position);
-                doc_start = None;
+        let seed = decode::document_seed(|item: Placed<serde_json::Value>| Object {
+            decoded: decode::decode_value(item.value),
+            position: item.position,
+        });
+        let parsed = match yaml::from_str_seed(&doc_text, seed) {
+            Ok(parsed) => {
+                for d in &parsed.duplicates {
+                    let d =
+                        DuplicateKey { at: in_file(d.at), first: in_file(d.first), ..d.clone() };
+                    errors.push(d.warning(file, index));
+                }
+                let mut doc = parsed.value;
+                let mut start = parsed.start.map(in_file);
+                for item in doc.items.iter_mut().flatten() {
+                    item.position = item.position.map(in_file);
+                    start = None;
+                }
+                Ok((doc, start))
             }
-            (doc, doc_start)
-        })
-        .map_err(|e| {
-            let loc = e.location();
-            InputError {
+            Err(e) => Err(InputError {
                 code: Code::InputParseError,
                 file: file.to_owned(),
                 document: Some(index),
-                line: loc.as_ref().map(|l| l.line() + first_line - 1),
-                column: loc.as_ref().map(|l| l.column()),
+                line: e.position.map(|p| in_file(p).line),
+                column: e.position.map(|p| p.column),
                 field: None,
-                message: saphyr_message(&e),
-            }
-        });
+                message: e.message,
+            }),
+        };
         add_document(parsed, file, index, opts, inv, errors);
     }
+}
+
+/// go-yaml v2 (YAML 1.1) breaks lines at NEL (U+0085), LINE SEPARATOR (U+2028) and PARAGRAPH
+/// SEPARATOR (U+2029) as at a line feed, everywhere: a comment ends there, a plain or folded
+/// scalar folds there, the next key may start there. YAML 1.2, and so the parser, takes them
+/// for ordinary characters, so they become line feeds before parsing. For NEL this is exactly
+/// what go-yaml v2 does (it reads NEL as a line feed); for LS and PS the structure is the same,
+/// but where go-yaml keeps the separator itself in the text of a multi-line scalar, the text
+/// gets what a line feed gives there (a space or a line feed).
+fn kubectl_line_breaks(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let breaks = |i: usize| matches!(&b[i..], [0xC2, 0x85, ..] | [0xE2, 0x80, 0xA8 | 0xA9, ..]);
+    if !memchr::memchr2_iter(0xC2, 0xE2, b).any(breaks) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.replace(['\u{85}', '\u{2028}', '\u{2029}'], "\n"))
 }
 
 /// `invalid UTF-8: byte 0xff …`, naming the first bad byte.
@@ -553,54 +656,28 @@ fn file_source(
     }
 }
 
-/// A serde-saphyr location as a position (`None` when unknown).
-fn position(l: &serde_saphyr::Location) -> Option<Position> {
-    (l.line() > 0).then(|| Position { line: l.line(), column: l.column() })
-}
-
-/// A YAML document whose list items are read with their positions.
-struct YamlDocument(Document);
-
-impl<'de> Deserialize<'de> for YamlDocument {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let seed = decode::document_seed(|item: serde_saphyr::Spanned<serde_json::Value>| Object {
-            decoded: decode::decode_value(item.value),
-            position: position(&item.referenced),
-        });
-        seed.deserialize(d).map(YamlDocument)
-    }
-}
-
-/// Where the first value of a JSON text starts (after a byte order mark and white space).
-fn json_start(bytes: &[u8]) -> Option<Position> {
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let at = text.iter().position(|b| !b.is_ascii_whitespace())?;
-    let before = &text[..at];
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-    Some(Position {
-        line: 1 + memchr::memchr_iter(b'\n', before).count() as u64,
-        column: 1 + (at - line_start) as u64,
-    })
-}
-
-/// Decodes one JSON document (a single object, or a list whose items were taken out), skipping
-/// the body of a kind that is never kept.
+/// Decodes one JSON value read whole (a single object, or a list whose items were taken out),
+/// skipping the body of a kind that is never kept. Keys given twice are warned about, and then
+/// the kind is read from the whole value (the last one given).
 fn add_json_document(
-    bytes: &[u8],
+    outer: &Outer,
     file: &str,
     opts: &OfflineOptions,
     inv: &mut Inventory,
     errors: &mut Vec<InputError>,
 ) {
-    let unmarked = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if decode::peek_json_kind(unmarked).is_some_and(|k| decode::is_ignored_kind(&k))
-        && let Ok(top) = serde_json::from_slice::<TopLevel>(unmarked)
+    let bytes = &outer.bytes[..];
+    let duplicates = jsonsplit::duplicate_keys(bytes, outer.start);
+    errors.extend(duplicates.iter().map(|d| d.warning(file, 0)));
+    if duplicates.is_empty()
+        && decode::peek_json_kind(bytes).is_some_and(|k| decode::is_ignored_kind(&k))
+        && let Ok(top) = serde_json::from_slice::<TopLevel>(bytes)
         && let Some(kind) = top.ignored_kind()
     {
         add_to_inventory(
             inv,
             Decoded::Ignored(kind),
-            file_source(file, 0, None, json_start(bytes)),
+            file_source(file, 0, None, Some(outer.start)),
             "",
         );
         return;
@@ -608,10 +685,10 @@ fn add_json_document(
     let doc = JsonDocumentSeed::default()
         .decode_slice(bytes)
         .map(|doc| {
-            let start = if doc.items.is_some() { None } else { json_start(bytes) };
+            let start = if doc.items.is_some() { None } else { Some(outer.start) };
             (doc, start)
         })
-        .map_err(|e| json_error(file, &e));
+        .map_err(|e| json_error(file, &e, outer.start));
     add_document(doc, file, 0, opts, inv, errors);
 }
 
@@ -653,16 +730,6 @@ fn add_document(
     }
 }
 
-/// serde-saphyr's message without its own location suffix (we print the file position).
-fn saphyr_message(e: &serde_saphyr::Error) -> String {
-    let text = e.without_snippet().to_string();
-    let first = text.lines().next().unwrap_or_default();
-    match first.rfind(" at line ") {
-        Some(i) => first[..i].to_owned(),
-        None => first.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -673,6 +740,7 @@ mod tests {
         assert_eq!(docs, [(1, "a: 1\n"), (3, "b: 2\n"), (5, ""), (6, "c: 3\n")]);
         assert_eq!(split_documents("---\na: 1\n"), [(2, "a: 1\n")]);
         assert_eq!(split_documents("a: |\n  ---x\n"), [(1, "a: |\n  ---x\n")]);
+        assert_eq!(split_documents("a: 1\n--- \u{2028}\nb: 2\n"), [(1, "a: 1\n"), (3, "b: 2\n")]);
     }
 
     fn parse(text: &[u8]) -> (Inventory, Vec<InputError>) {
@@ -702,10 +770,10 @@ mod tests {
                 text
             };
             let (_, errors) = parse(nested(MAX_DEPTH).as_bytes());
-            assert!(errors.iter().all(|e| !e.message.contains("Depth")), "{errors:?}");
+            assert!(errors.is_empty(), "{errors:?}");
             let (inv, errors) = parse(nested(MAX_DEPTH + 1).as_bytes());
             assert!(inv.pod_objects.is_empty());
-            assert!(errors[0].message.contains("Depth"), "{errors:?}");
+            assert_eq!(errors[0].message, "the document nests deeper than 128 levels");
             let json = format!(
                 "{{\"kind\": \"Pod\", \"spec\": {{\"x\": {}{}}}}}",
                 "[".repeat(127),
@@ -796,6 +864,180 @@ mod tests {
         );
         let read = read_offline(&["-".into()], &OfflineOptions::default(), &mut single.as_bytes());
         assert_eq!(starts(&read.inventory), [("c", "-:3:4 (document 0)".to_owned())]);
+    }
+
+    fn json(text: &str) -> (Inventory, Vec<InputError>) {
+        let mut inv = Inventory::default();
+        let mut errors = Vec::new();
+        parse_bytes(text.as_bytes(), "-", true, &OfflineOptions::default(), &mut inv, &mut errors);
+        (inv, errors)
+    }
+
+    const POD: &str =
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n";
+
+    /// YAML 1.1 scalars as kubectl reads them (go-yaml v2): `on` is true, `0.0` is 0; a quoted
+    /// `"on"` stays a string, which a boolean field refuses, as kubectl does.
+    #[test]
+    fn yaml_1_1_scalars_in_typed_fields() {
+        let (inv, errors) = parse(
+            format!("{POD}    securityContext: {{privileged: on, runAsUser: 0.0}}\n  hostPID: Y\n")
+                .as_bytes(),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let spec = &inv.pod_objects[0].spec;
+        let sc = spec.containers[0].security_context.as_deref().unwrap();
+        assert_eq!(
+            (sc.privileged, sc.run_as_user, spec.host_pid),
+            (Some(true), Some(0), Some(true))
+        );
+        let (inv, errors) =
+            parse(format!("{POD}    securityContext: {{runAsUser: 1e3}}\n").as_bytes());
+        assert!(errors.is_empty(), "{errors:?}");
+        let sc = inv.pod_objects[0].spec.containers[0].security_context.as_deref().unwrap();
+        assert_eq!(sc.run_as_user, Some(1000));
+        for (value, message) in [
+            ("\"on\"", "invalid type: string \"on\", expected a boolean"),
+            ("oN", "invalid type: string \"oN\", expected a boolean"),
+        ] {
+            let (_, errors) =
+                parse(format!("{POD}    securityContext: {{privileged: {value}}}\n").as_bytes());
+            assert_eq!(
+                errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+                [format!(
+                    "x.yaml: document 0 (line 1, column 1): spec.containers[0].securityContext.privileged: {message}"
+                )]
+            );
+        }
+        let (_, errors) =
+            parse(format!("{POD}    securityContext: {{runAsUser: 0.5}}\n").as_bytes());
+        assert!(
+            errors[0].message.ends_with("invalid type: floating point `0.5`, expected i64"),
+            "{errors:?}"
+        );
+    }
+
+    /// JSON is read as kubectl's JSON path reads it: no YAML 1.1 forms.
+    #[test]
+    fn json_stays_strict() {
+        let (_, errors) = json(
+            r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"hostPID": "yes"}}"#,
+        );
+        assert_eq!(
+            errors[0].to_string(),
+            "-: document 0 (line 1, column 1): spec.hostPID: invalid type: string \"yes\", expected a boolean"
+        );
+    }
+
+    /// NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR break lines as in go-yaml v2: a comment ends
+    /// there, a plain scalar folds there, a key may start there.
+    #[test]
+    fn unicode_line_breaks_as_go_yaml_v2() {
+        let text = format!(
+            "{POD}    securityContext: # no privilege\u{2028}      privileged: true\n    image: a\u{85}      b\n    imagePullPolicy: x\u{2029}  hostPID: true\n"
+        );
+        let (inv, errors) = parse(text.as_bytes());
+        assert!(errors.is_empty(), "{errors:?}");
+        let pod = &inv.pod_objects[0];
+        let sc = pod.spec.containers[0].security_context.as_deref();
+        assert_eq!(sc.and_then(|s| s.privileged), Some(true), "the comment ended at U+2028");
+        assert_eq!(pod.spec.host_pid, Some(true), "U+2029 started a new line");
+        assert_eq!(kubectl_line_breaks("a: b"), "a: b");
+        assert_eq!(kubectl_line_breaks("a\u{85}b\u{2028}c\u{2029}d é –"), "a\nb\nc\nd é –");
+        // Quoted scalars keep escaped separators as they are.
+        assert_eq!(kubectl_line_breaks("a: \"\\N\\L\""), "a: \"\\N\\L\"");
+    }
+
+    /// A key given twice keeps its last value, with a warning naming the key, its path, the
+    /// document and both lines; in YAML and JSON alike.
+    #[test]
+    fn duplicate_keys_warn_and_keep_the_last_value() {
+        let text = format!(
+            "kind: ConfigMap\n---\n{POD}    securityContext:\n      privileged: false\n      privileged: true\n"
+        );
+        let (inv, errors) = parse(text.as_bytes());
+        assert_eq!(inv.pod_objects.len(), 1, "{errors:?}");
+        let sc = inv.pod_objects[0].spec.containers[0].security_context.as_deref().unwrap();
+        assert_eq!(sc.privileged, Some(true));
+        assert_eq!(
+            errors.iter().map(|e| (e.code, e.to_string(), e.field.clone())).collect::<Vec<_>>(),
+            [(
+                Code::InputDuplicateKey,
+                "x.yaml: document 1 (line 11, column 7): duplicate key \"privileged\" in \
+                 spec.containers[0].securityContext (first given on line 10): the last value is \
+                 kept, as kubectl keeps it"
+                    .to_owned(),
+                Some("spec.containers[0].securityContext.privileged".to_owned())
+            )]
+        );
+        let list = "{\"kind\": \"List\", \"kind\": \"List\", \"items\": [\n {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"},\n  \"spec\": {\"hostPID\": false, \"hostPID\": true}}]}";
+        let (inv, errors) = json(list);
+        assert_eq!(inv.pod_objects.len(), 1, "the last kind is the one read: {errors:?}");
+        assert_eq!(inv.pod_objects[0].spec.host_pid, Some(true));
+        let got: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            got,
+            [
+                "-: document 0 (line 1, column 18): duplicate key \"kind\" (first given on line 1): the last value is kept, as kubectl keeps it",
+                "-: document 0 (line 2, column 44): duplicate key \"kind\" in items[0] (first given on line 2): the last value is kept, as kubectl keeps it",
+                "-: document 0 (line 3, column 30): duplicate key \"hostPID\" in items[0].spec (first given on line 3): the last value is kept, as kubectl keeps it",
+            ]
+        );
+        let read = read_offline(&["-".into()], &OfflineOptions::default(), &mut list.as_bytes());
+        assert!(read.errors.is_empty());
+        assert_eq!(read.warnings.len(), 3);
+    }
+
+    /// Concatenated JSON objects (`jq -c '.items[]'`) are read like a List, each object an
+    /// item with its own line, on standard input as in files; a List among them gives its
+    /// items.
+    #[test]
+    fn concatenated_json_objects_are_items() {
+        let pod = |name: &str| {
+            format!(
+                "{{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {{\"name\": \"{name}\"}}}}"
+            )
+        };
+        let text = format!(
+            "{}\n{}\n{{\"kind\": \"List\", \"items\": [{}]}} {}\n",
+            pod("a"),
+            pod("b"),
+            pod("c"),
+            pod("d")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, &text).unwrap();
+        let file = path.display().to_string();
+        for (paths, name) in [(vec!["-".to_owned()], "-".to_owned()), (vec![file.clone()], file)] {
+            let read = read_offline(&paths, &OfflineOptions::default(), &mut text.as_bytes());
+            assert!(read.errors.is_empty(), "{:?}", read.errors);
+            let got: Vec<String> = read
+                .inventory
+                .pod_objects
+                .iter()
+                .map(|p| format!("{} {}", p.name(), p.source))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    format!("a {name}:1:1 (document 0, item 0)"),
+                    format!("b {name}:2:1 (document 0, item 1)"),
+                    format!("c {name}:3:28 (document 0, item 2)"),
+                    format!("d {name}:3:93 (document 0, item 3)"),
+                ]
+            );
+        }
+        // A bad object among them is reported with its item and line; the others are read.
+        let (inv, errors) =
+            json(&format!("{}\n{{\"kind\": \"Pod\", \"spec\": 5}}\n{}", pod("a"), pod("b")));
+        assert_eq!(inv.pod_objects.len(), 2);
+        assert_eq!(
+            errors[0].to_string(),
+            "-: document 0 (line 2, column 1): items[1].spec: invalid type: integer `5`, expected struct PodSpec"
+        );
+        let (_, errors) = json(&format!("{} x", pod("a")));
+        assert_eq!(errors[0].line, Some(1), "{errors:?}");
     }
 
     #[test]

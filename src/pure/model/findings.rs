@@ -87,6 +87,7 @@ codes! {
     InputParseError => "input-parse-error", Error, "A document is not valid YAML or JSON (or nests deeper than 128 levels); it is skipped, the file's other documents are still read, and the run exits 2.";
     InputInvalidEncoding => "input-invalid-encoding", Error, "A document holds bytes that are not UTF-8; it is skipped, the file's other documents are still read, and the run exits 2.";
     InputInvalidObject => "input-invalid-object", Error, "An object of a kind psa-migrate reads has a field of the wrong type or shape (e.g. a string where a list belongs), in a file or in an API answer; it is skipped and the run exits 2.";
+    InputDuplicateKey => "input-duplicate-key", Warning, "A mapping key appears twice in one mapping of a YAML or JSON document; the last value is kept, as kubectl keeps it, so the earlier one has no effect.";
     InputSkippedFile => "input-skipped-file", Info, "A .yaml, .yml or .json entry found while walking a directory is not a regular file (a FIFO, socket or device) and was not read.";
     ApiNotServed => "api-not-served", Info, "The API server does not serve a resource's group and version (404), e.g. PodSecurityPolicies on Kubernetes 1.25+: there is nothing to read, so this is a notice.";
     ApiForbidden => "api-forbidden", Error, "The kubeconfig user may not list a resource (403); a resource the command needs makes the run exit 2 (see the README's Permissions).";
