@@ -168,8 +168,9 @@ fn fingerprints_survive_moving_an_object() {
         fps.sort();
         fps
     };
-    let before = fingerprints(&format!("{}---\n{}", pod("x"), pod("y")));
-    let after = fingerprints(&format!("{}---\n# moved\n\n{}", pod("y"), pod("x")));
+    // (Not `y`: a plain `y` is a boolean to kubectl's YAML 1.1 reader.)
+    let before = fingerprints(&format!("{}---\n{}", pod("p1"), pod("p2")));
+    let after = fingerprints(&format!("{}---\n# moved\n\n{}", pod("p2"), pod("p1")));
     assert_eq!(before.len(), 2);
     assert_eq!(before, after);
     assert_ne!(before[0].1, before[1].1);
